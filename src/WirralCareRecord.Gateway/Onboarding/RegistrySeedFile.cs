@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WirralCareRecord.Gateway.Agreements;
+
+namespace WirralCareRecord.Gateway.Onboarding;
+
+/// <summary>The JSON shape of the registry seed file; see README "Registry seed file".</summary>
+public sealed class RegistrySeedFile
+{
+    public List<OrganisationEntry> Organisations { get; set; } = [];
+    public List<AgreementEntry> Agreements { get; set; } = [];
+
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        WriteIndented = true,
+    };
+
+    public sealed class OrganisationEntry
+    {
+        public string OdsCode { get; set; } = "";
+        public string Name { get; set; } = "";
+        public OrganisationKind Kind { get; set; }
+        public string FhirBaseUrl { get; set; } = "";
+        public int Phase { get; set; } = 1;
+        public LifecycleState State { get; set; }
+        public double? TimeoutSeconds { get; set; }
+    }
+
+    public sealed class AgreementEntry
+    {
+        public string Id { get; set; } = "";
+        public string Version { get; set; } = "1";
+        public List<string> Providers { get; set; } = [];
+        public List<string> Consumers { get; set; } = [];
+        public string SignedBy { get; set; } = "";
+        public DateOnly SignedOn { get; set; }
+        public DateOnly EffectiveFrom { get; set; }
+        public DateOnly Expires { get; set; }
+        public bool Revoked { get; set; }
+        public List<string> DataCategories { get; set; } = [];
+    }
+
+    public static RegistrySeedFile FromSnapshot(RegistrySnapshot snapshot) => new()
+    {
+        Organisations = [.. snapshot.Organisations.Select(o => new OrganisationEntry
+        {
+            OdsCode = o.OdsCode, Name = o.Name, Kind = o.Kind, FhirBaseUrl = o.FhirBaseUrl.ToString().TrimEnd('/'),
+            Phase = o.Phase, State = o.State, TimeoutSeconds = o.Timeout?.TotalSeconds,
+        })],
+        Agreements = [.. snapshot.Agreements.Select(a => new AgreementEntry
+        {
+            Id = a.Id, Version = a.Version, Providers = [.. a.Providers], Consumers = [.. a.Consumers],
+            SignedBy = a.SignedBy, SignedOn = a.SignedOn, EffectiveFrom = a.EffectiveFrom, Expires = a.Expires,
+            Revoked = a.Revoked, DataCategories = [.. a.DataCategories],
+        })],
+    };
+
+    /// <summary>Checks the file and turns it into a snapshot; every problem is reported at once, by position.</summary>
+    public RegistrySnapshot ToSnapshot()
+    {
+        var problems = new List<string>();
+        var organisations = new List<Organisation>();
+        for (var i = 0; i < Organisations.Count; i++)
+        {
+            var o = Organisations[i];
+            if (!OdsCode.IsValid(o.OdsCode))
+            {
+                problems.Add($"organisations[{i}].odsCode '{o.OdsCode}' is not an ODS code");
+                continue;
+            }
+
+            if (!Uri.TryCreate(o.FhirBaseUrl, UriKind.Absolute, out var baseUrl) || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
+            {
+                problems.Add($"organisations[{i}] ({o.OdsCode}) fhirBaseUrl '{o.FhirBaseUrl}' is not an absolute http(s) URL");
+                continue;
+            }
+
+            if (organisations.Any(x => string.Equals(x.OdsCode, o.OdsCode, StringComparison.OrdinalIgnoreCase)))
+            {
+                problems.Add($"organisations[{i}] ({o.OdsCode}) appears more than once");
+                continue;
+            }
+
+            organisations.Add(new Organisation(
+                o.OdsCode.ToUpperInvariant(), o.Name, o.Kind, new Uri(o.FhirBaseUrl.TrimEnd('/')), o.Phase, o.State,
+                o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : null));
+        }
+
+        var agreements = new List<SharingAgreement>();
+        for (var i = 0; i < Agreements.Count; i++)
+        {
+            var a = Agreements[i];
+            if (string.IsNullOrWhiteSpace(a.Id))
+            {
+                problems.Add($"agreements[{i}] has no id");
+                continue;
+            }
+
+            if (a.Expires < a.EffectiveFrom)
+            {
+                problems.Add($"agreements[{i}] ({a.Id}) expires before it takes effect");
+            }
+
+            agreements.Add(new SharingAgreement(
+                a.Id, a.Version, [.. a.Providers.Select(p => p.ToUpperInvariant())], [.. a.Consumers.Select(c => c.ToUpperInvariant())],
+                a.SignedBy, a.SignedOn, a.EffectiveFrom, a.Expires, a.Revoked, [.. a.DataCategories]));
+        }
+
+        return problems.Count == 0
+            ? new RegistrySnapshot(organisations, agreements)
+            : throw new InvalidDataException("The registry seed file is not valid: " + string.Join("; ", problems) + ".");
+    }
+}
