@@ -1,0 +1,118 @@
+using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.PatientMatching;
+
+namespace WirralCareRecord.Gateway.Audit;
+
+/// <summary>
+/// Shapes accesses as FHIR AuditEvents after IHE Basic Audit Log Patterns (BALP): Query for the federated read,
+/// Read for single-source reads, with the patient, the gateway and every source queried as entities.
+/// See https://profiles.ihe.net/ITI/BALP/.
+/// </summary>
+public static class AuditEventFactory
+{
+    public const string UserIdSystem = "https://fhir.wirralcarerecord.nhs.uk/Id/user";
+    public const string SourceOutcomeSystem = "https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-source-outcome";
+    private const string Dcm = "http://dicom.nema.org/resources/ontology/DCM";
+    private const string RestfulInteraction = "http://hl7.org/fhir/restful-interaction";
+    private const string EntityType = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+    private const string ObjectRole = "http://terminology.hl7.org/CodeSystem/object-role";
+    private const string ParticipationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+    private const string ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+
+    public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId)
+    {
+        var query = access.Kind == AccessKind.FederatedRead;
+        var audit = new AuditEvent
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            Type = query ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
+            Subtype = [query ? new Coding(RestfulInteraction, "operation", "operation") : new Coding(RestfulInteraction, "read", "read")],
+            Action = query ? AuditEvent.AuditEventAction.E : AuditEvent.AuditEventAction.R,
+            Recorded = recorded,
+            Outcome = access.HttpStatus switch
+            {
+                < 400 => AuditEvent.AuditEventOutcome.N0,
+                < 500 => AuditEvent.AuditEventOutcome.N4,
+                _ => AuditEvent.AuditEventOutcome.N8,
+            },
+            OutcomeDesc = access.OutcomeDescription ?? $"HTTP {access.HttpStatus}",
+            PurposeOfEvent = [new CodeableConcept(ActReason, access.PurposeOfUse)],
+            Source = new AuditEvent.SourceComponent
+            {
+                Site = instanceId,
+                Observer = new ResourceReference { Display = "Wirral Care Record gateway" },
+                Type = [new Coding("http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server")],
+            },
+        };
+
+        audit.Agent.Add(new AuditEvent.AgentComponent
+        {
+            Type = new CodeableConcept(ParticipationType, "IRCP", "information recipient"),
+            Role = [.. access.Roles.Select(r => new CodeableConcept("https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-role", r))],
+            Who = new ResourceReference
+            {
+                Identifier = new Identifier(UserIdSystem, access.UserId ?? "unidentified"),
+                Display = access.UserName,
+            },
+            Requestor = true,
+            PurposeOfUse = [new CodeableConcept(ActReason, access.PurposeOfUse)],
+        });
+        if (access.OrganisationOds is not null)
+        {
+            audit.Agent.Add(new AuditEvent.AgentComponent
+            {
+                Type = new CodeableConcept(ParticipationType, "PROV", "healthcare provider"),
+                Who = new ResourceReference { Identifier = new Identifier(OdsCode.System, access.OrganisationOds) },
+                Requestor = false,
+            });
+        }
+
+        audit.Agent.Add(new AuditEvent.AgentComponent
+        {
+            Type = new CodeableConcept(Dcm, "110152", "Destination Role ID"),
+            Who = new ResourceReference { Display = "Wirral Care Record gateway" },
+            Requestor = false,
+            Network = new AuditEvent.NetworkComponent { Address = instanceId, Type = AuditEvent.AuditEventAgentNetworkType.N1 },
+        });
+
+        if (access.NhsNumber is not null)
+        {
+            audit.Entity.Add(new AuditEvent.EntityComponent
+            {
+                What = new ResourceReference { Identifier = new Identifier(NhsNumber.System, access.NhsNumber) },
+                Type = new Coding(EntityType, "1", "Person"),
+                Role = new Coding(ObjectRole, "1", "Patient"),
+            });
+        }
+
+        audit.Entity.Add(new AuditEvent.EntityComponent
+        {
+            Type = new Coding(EntityType, "2", "System Object"),
+            Role = new Coding(ObjectRole, "24", "Query"),
+            Description = access.Request,
+            Detail = [new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) }],
+        });
+
+        foreach (var source in access.Sources)
+        {
+            audit.Entity.Add(new AuditEvent.EntityComponent
+            {
+                What = new ResourceReference { Identifier = new Identifier(OdsCode.System, source.OdsCode) },
+                Type = new Coding(EntityType, "2", "System Object"),
+                Role = new Coding(ObjectRole, "3", "Report"),
+                Description = source.Outcome,
+                SecurityLabel = [],
+                Detail =
+                [
+                    new AuditEvent.DetailComponent { Type = "outcome", Value = new FhirString(source.Outcome) },
+                    new AuditEvent.DetailComponent { Type = "resources", Value = new FhirString(source.Resources.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                    new AuditEvent.DetailComponent { Type = "withheld", Value = new FhirString(source.Withheld.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                    new AuditEvent.DetailComponent { Type = "calls", Value = new FhirString(source.Calls.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                ],
+            });
+        }
+
+        return audit;
+    }
+}

@@ -1,0 +1,31 @@
+namespace WirralCareRecord.Gateway.Audit;
+
+/// <summary>What happened at one source during a read, as the audit log keeps it.</summary>
+/// <param name="Outcome">A code from the gateway's <c>wcr-source-outcome</c> CodeSystem.</param>
+public sealed record SourceAuditEntry(string OdsCode, string Outcome, int Resources, int Withheld, int Calls);
+
+/// <summary>The kind of access being audited; each maps to a BALP pattern.</summary>
+public enum AccessKind
+{
+    /// <summary><c>$wcr-getrecord</c>: a query across sources (BALP Query).</summary>
+    FederatedRead,
+
+    /// <summary>A read or search through one source's route (BALP Read / Query).</summary>
+    SourceRead,
+}
+
+/// <summary>Everything the audit log records about one access, allowed or refused.</summary>
+/// <param name="UserId">Null when the caller could not be identified (no or invalid token).</param>
+public sealed record AccessAudit(
+    AccessKind Kind,
+    string CorrelationId,
+    string? UserId,
+    string? UserName,
+    IReadOnlyList<string> Roles,
+    string? OrganisationOds,
+    string PurposeOfUse,
+    string? NhsNumber,
+    string Request,
+    int HttpStatus,
+    string? OutcomeDescription,
+    IReadOnlyList<SourceAuditEntry> Sources);

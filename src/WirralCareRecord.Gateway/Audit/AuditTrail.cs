@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Hosting;
+
+namespace WirralCareRecord.Gateway.Audit;
+
+/// <summary>
+/// Records accesses before anything leaves the gateway. If the store fails the request fails with it:
+/// <see cref="AuditUnavailableException"/> (503), and no data is served unaudited.
+/// </summary>
+public sealed partial class AuditTrail(IAuditStore store, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
+{
+    public async Task RecordAsync(AccessAudit access, CancellationToken cancellationToken)
+    {
+        var auditEvent = AuditEventFactory.Create(access, time.GetUtcNow(), options.Value.InstanceId);
+        try
+        {
+            await store.AppendAsync(auditEvent, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.AuditWriteFailed(logger, access.CorrelationId, ex);
+            throw new AuditUnavailableException(ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 500, Level = LogLevel.Critical, Message = "Audit write failed; request {CorrelationId} refused")]
+        public static partial void AuditWriteFailed(ILogger logger, string correlationId, Exception exception);
+    }
+}

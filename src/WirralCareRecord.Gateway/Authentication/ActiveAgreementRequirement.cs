@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Agreements;
+using WirralCareRecord.Gateway.Onboarding;
+
+namespace WirralCareRecord.Gateway.Authentication;
+
+/// <summary>The caller's organisation must hold a sharing agreement in force today, as a consumer.</summary>
+public sealed class ActiveAgreementRequirement : IAuthorizationRequirement;
+
+internal sealed class ActiveAgreementHandler(IOrganisationRegistry registry, TimeProvider time, IOptions<GatewayAuthenticationOptions> options)
+    : AuthorizationHandler<ActiveAgreementRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, ActiveAgreementRequirement requirement)
+    {
+        var caller = CallerIdentity.From(context.User, options.Value);
+        if (caller is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var decision = SharingRules.CanConsume(registry.Current, caller.OdsCode, UkDate.Today(time));
+        if (decision.Allowed)
+        {
+            context.Succeed(requirement);
+        }
+        else
+        {
+            context.Fail(new AuthorizationFailureReason(this, decision.Reason));
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The caller must hold one of the roles; says which in the refusal.</summary>
+public sealed class GatewayRoleRequirement(string role) : IAuthorizationRequirement
+{
+    public string Role { get; } = role;
+}
+
+internal sealed class GatewayRoleHandler(IOptions<GatewayAuthenticationOptions> options) : AuthorizationHandler<GatewayRoleRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, GatewayRoleRequirement requirement)
+    {
+        var caller = CallerIdentity.From(context.User, options.Value);
+        if (caller?.HasRole(requirement.Role) == true)
+        {
+            context.Succeed(requirement);
+        }
+        else if (caller is not null)
+        {
+            context.Fail(new AuthorizationFailureReason(this, $"This needs the {requirement.Role} role, which your sign-in does not have."));
+        }
+
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WirralCareRecord.Gateway.Authentication;
+
+/// <summary>How the gateway reads who the caller is. Entra ID itself is configured in the <c>AzureAd</c> section.</summary>
+public sealed class GatewayAuthenticationOptions
+{
+    public const string SectionName = "Authentication";
+
+    /// <summary>The claim carrying the caller's organisation ODS code (an Entra optional or directory extension claim).</summary>
+    [Required]
+    public string OdsClaimType { get; set; } = "ods";
+
+    /// <summary>The claim carrying purpose of use; absent means direct care.</summary>
+    [Required]
+    public string PurposeClaimType { get; set; } = "purpose";
+
+    /// <summary>The audience of tokens from the development issuer (Development only).</summary>
+    [Required]
+    public string DevelopmentAudience { get; set; } = "api://wirral-care-record";
+}

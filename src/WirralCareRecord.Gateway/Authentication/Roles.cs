@@ -1,0 +1,18 @@
+namespace WirralCareRecord.Gateway.Authentication;
+
+/// <summary>The gateway's Entra ID app roles (the <c>roles</c> claim).</summary>
+public static class Roles
+{
+    public const string Clinician = "Clinician";
+    public const string OnboardingAdmin = "OnboardingAdmin";
+    public const string Auditor = "Auditor";
+
+    public static IReadOnlyList<string> All { get; } = [Clinician, OnboardingAdmin, Auditor];
+}
+
+/// <summary>Authorization policy names.</summary>
+public static class Policies
+{
+    /// <summary>A clinician whose organisation holds an active sharing agreement as a consumer.</summary>
+    public const string RecordViewer = "RecordViewer";
+}

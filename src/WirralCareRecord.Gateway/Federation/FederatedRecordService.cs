@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using WirralCareRecord.Gateway.Agreements;
+using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Onboarding;
+
+namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>
+/// The federated read: chooses the sources this caller may see today and asks them all at once. Every source
+/// ends in a <see cref="SourceResult"/>; no source's failure or slowness reaches another's.
+/// </summary>
+internal sealed partial class FederatedRecordService(
+    IOrganisationRegistry registry,
+    FhirSourceClient client,
+    SourcePipelines pipelines,
+    IOptions<FederationOptions> options,
+    TimeProvider time,
+    ILogger<FederatedRecordService> logger)
+{
+    public IReadOnlyList<SourceGrant> SelectSources(CallerIdentity caller) =>
+        caller.OdsCode is null ? [] : SharingRules.SelectSources(registry.Current, caller.OdsCode, UkDate.Today(time));
+
+    public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken) =>
+        await Task.WhenAll(sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, cancellationToken)));
+
+    private async Task<SourceResult> FetchOneAsync(SourceGrant grant, string nhsNumber, string correlationId, CancellationToken cancellationToken)
+    {
+        // Yield first so one source's synchronous set-up never delays starting the others.
+        await Task.Yield();
+        var calls = new CallCounter();
+        var started = time.GetTimestamp();
+        try
+        {
+            var result = await pipelines.For(grant.Source).ExecuteAsync(
+                async ct => await client.FetchRecordAsync(grant, nhsNumber, correlationId, calls, ct),
+                cancellationToken);
+            Log.SourceAnswered(logger, grant.Source.OdsCode, SourceResult.Code(result.Outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId);
+            return result;
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var (outcome, detail) = ex switch
+            {
+                SourceFailureException failure => (failure.Outcome, failure.Message),
+                TimeoutRejectedException => (SourceOutcome.TimedOut, $"did not answer within {(grant.Source.Timeout ?? options.Value.SourceTimeout).TotalSeconds:0.##} s"),
+                BrokenCircuitException => (SourceOutcome.CircuitOpen, "has been failing, so it was not asked this time; it will be tried again shortly"),
+                HttpRequestException => (SourceOutcome.Failed, "could not be reached"),
+                _ => (SourceOutcome.Failed, "failed unexpectedly"),
+            };
+            Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
+            return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), detail, 0, calls.Count);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Source {OdsCode} {Outcome} after {Calls} calls in {ElapsedMs:0} ms (correlation {CorrelationId})")]
+        public static partial void SourceAnswered(ILogger logger, string odsCode, string outcome, int calls, double elapsedMs, string correlationId);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Source {OdsCode} {Outcome} after {Calls} calls in {ElapsedMs:0} ms (correlation {CorrelationId})")]
+        public static partial void SourceFailed(ILogger logger, string odsCode, string outcome, int calls, double elapsedMs, string correlationId, Exception? exception);
+    }
+}

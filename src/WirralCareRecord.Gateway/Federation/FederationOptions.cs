@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>How the federated read talks to sources.</summary>
+public sealed class FederationOptions
+{
+    public const string SectionName = "Federation";
+
+    /// <summary>How long a read waits for one source (all its calls together) unless the registry gives that source its own.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:02:00", ErrorMessage = "Federation:SourceTimeout must be between 50 ms and 2 minutes.")]
+    public TimeSpan SourceTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The resource types fetched for a record, each with a <c>patient</c> search.</summary>
+    [MinLength(1, ErrorMessage = "Federation:RecordTypes must list at least one resource type.")]
+    public List<string> RecordTypes { get; set; } = [.. DefaultRecordTypes];
+
+    /// <summary>The <c>_count</c> asked of sources.</summary>
+    [Range(1, 1000)]
+    public int PageSize { get; set; } = 100;
+
+    /// <summary>The most pages followed per resource type, so a source that pages forever cannot hold a read.</summary>
+    [Range(1, 1000)]
+    public int MaxPagesPerType { get; set; } = 50;
+
+    /// <summary>Failures (errors, unreadable answers, timeouts) a source needs in the sampling window before its breaker may open.</summary>
+    [Range(2, 1000)]
+    public int BreakerMinimumThroughput { get; set; } = 5;
+
+    /// <summary>The share of failing reads in the window that opens the breaker.</summary>
+    [Range(0.01, 1.0)]
+    public double BreakerFailureRatio { get; set; } = 0.5;
+
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan BreakerSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a source with an open breaker is skipped before the gateway tries it again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    public static IReadOnlyList<string> DefaultRecordTypes { get; } =
+    [
+        "AllergyIntolerance", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",
+        "Observation", "Immunization", "Procedure", "DocumentReference",
+    ];
+}

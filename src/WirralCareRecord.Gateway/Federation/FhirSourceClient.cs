@@ -1,0 +1,134 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Agreements;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.PatientMatching;
+
+namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>
+/// Fetches one patient's record from one source: the Patient by NHS number, then every permitted record type
+/// in parallel, following <c>next</c> links. Anything the gateway cannot use is a <see cref="SourceFailureException"/>.
+/// </summary>
+internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time)
+{
+    public const string HttpClientName = "fhir-sources";
+
+    public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    {
+        var source = grant.Source;
+        var baseUrl = source.FhirBaseUrl.ToString().TrimEnd('/');
+        var client = httpClientFactory.CreateClient(HttpClientName);
+
+        var search = await GetBundleAsync(client, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, calls, cancellationToken);
+        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
+        if (match.Outcome != MatchOutcome.Match)
+        {
+            var outcome = match.Outcome == MatchOutcome.Conflict ? SourceOutcome.Conflict : SourceOutcome.NoMatch;
+            return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), match.Reason, 0, calls.Count);
+        }
+
+        var patient = match.Patient!;
+        var patientId = patient.Id!;
+        var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
+        var pages = await Task.WhenAll(types.Select(type =>
+            GetAllPagesAsync(client, $"{baseUrl}/{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}", baseUrl, correlationId, calls, cancellationToken)));
+
+        var kept = new List<Resource>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var withheld = 0;
+        foreach (var resource in pages.SelectMany(p => p))
+        {
+            if (resource is OperationOutcome || !seen.Add(resource.TypeName + "/" + resource.Id))
+            {
+                continue;
+            }
+
+            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || !RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl))
+            {
+                withheld++;
+                continue;
+            }
+
+            kept.Add(resource);
+        }
+
+        return new SourceResult(grant, SourceOutcome.Returned, patient, kept, time.GetUtcNow(), null, withheld, calls.Count);
+    }
+
+    private async Task<List<Resource>> GetAllPagesAsync(HttpClient client, string firstPage, string baseUrl, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    {
+        var resources = new List<Resource>();
+        string? url = firstPage;
+        for (var page = 0; url is not null; page++)
+        {
+            if (page == options.Value.MaxPagesPerType)
+            {
+                throw new SourceFailureException(SourceOutcome.Failed, $"kept paging past {options.Value.MaxPagesPerType} pages");
+            }
+
+            var bundle = await GetBundleAsync(client, url, correlationId, calls, cancellationToken);
+            resources.AddRange(bundle.Entry
+                .Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match)
+                .Select(e => e.Resource)
+                .OfType<Resource>());
+            url = bundle.NextLink?.ToString();
+
+            // A next link is followed only within the source's own base: it must never send the gateway elsewhere.
+            if (url is not null && !url.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) && !url.StartsWith(baseUrl + "?", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new SourceFailureException(SourceOutcome.Unreadable, "sent a next link outside its own FHIR base");
+            }
+        }
+
+        return resources;
+    }
+
+    private static async Task<Bundle> GetBundleAsync(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
+        request.Headers.Add("X-Request-ID", correlationId);
+        calls.Increment();
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // The source's own error text is not passed on: it may hold patient details or internal addresses.
+            throw new SourceFailureException(SourceOutcome.Failed, $"answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is null || !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {mediaType ?? "no content type"}, not FHIR JSON");
+        }
+
+        Resource? resource;
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            resource = await JsonSerializer.DeserializeAsync<Resource>(body, FhirJson.Lenient, cancellationToken);
+        }
+        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
+        }
+
+        return resource as Bundle
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered a search with {resource?.TypeName ?? "nothing"}, not a Bundle");
+    }
+}
+
+/// <summary>Counts calls made across the parallel fetches of one source, for the audit and metrics.</summary>
+internal sealed class CallCounter
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public void Increment() => Interlocked.Increment(ref _count);
+}

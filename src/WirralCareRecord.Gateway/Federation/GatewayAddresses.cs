@@ -1,0 +1,62 @@
+using Hl7.Fhir.Model;
+
+namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>
+/// The gateway's own addresses for source data. Callers only ever see these: a source's real base URL never leaves the gateway.
+/// </summary>
+public static class GatewayAddresses
+{
+    /// <summary>The gateway's base as the caller reached it (scheme, host and path base).</summary>
+    public static string BaseOf(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}";
+
+    /// <summary>The FHIR base of a source's route on the gateway: <c>{gateway}/sources/{ods}/fhir</c>.</summary>
+    public static string SourceBase(string gatewayBase, string odsCode) => $"{gatewayBase.TrimEnd('/')}/sources/{odsCode}/fhir";
+
+    /// <summary>
+    /// Rewrites every absolute reference and attachment URL under <paramref name="sourceBase"/> to the same path under
+    /// <paramref name="gatewaySourceBase"/>. Relative references need no change: they resolve against the entry's fullUrl,
+    /// which is already the gateway's.
+    /// </summary>
+    public static void Rewrite(Base element, string sourceBase, string gatewaySourceBase)
+    {
+        var from = sourceBase.TrimEnd('/');
+        switch (element)
+        {
+            case ResourceReference reference when reference.Reference is { } r && IsUnder(r, from):
+                reference.Reference = gatewaySourceBase + r[from.Length..];
+                break;
+            case Attachment attachment when attachment.Url is { } u && IsUnder(u, from):
+                attachment.Url = gatewaySourceBase + u[from.Length..];
+                break;
+        }
+
+        foreach (var (_, value) in element.EnumerateElements())
+        {
+            switch (value)
+            {
+                case Base child:
+                    Rewrite(child, sourceBase, gatewaySourceBase);
+                    break;
+                case IEnumerable<Base> children:
+                    foreach (var child in children)
+                    {
+                        Rewrite(child, sourceBase, gatewaySourceBase);
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Rewrites one URL (a Location header, a Bundle link) if it is under the source's base.</summary>
+    public static string RewriteUrl(string url, string sourceBase, string gatewaySourceBase)
+    {
+        var from = sourceBase.TrimEnd('/');
+        return IsUnder(url, from) ? gatewaySourceBase + url[from.Length..] : url;
+    }
+
+    private static bool IsUnder(string url, string baseUrl) =>
+        url.StartsWith(baseUrl, StringComparison.OrdinalIgnoreCase)
+        && (url.Length == baseUrl.Length || url[baseUrl.Length] is '/' or '?' or '#');
+}

@@ -1,0 +1,25 @@
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+
+namespace WirralCareRecord.Gateway.Hosting;
+
+/// <summary>The gateway's FHIR JSON settings, built once: Firely's converters are costly to set up.</summary>
+public static class FhirJson
+{
+    public const string MediaType = "application/fhir+json";
+    public const string ContentType = "application/fhir+json; charset=utf-8";
+
+    /// <summary>What the gateway writes, and what it accepts from callers: strict, so bad input is reported, not guessed at.</summary>
+    public static JsonSerializerOptions Strict { get; } = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector);
+
+    /// <summary>
+    /// What sources send. Recoverable keeps every element the source sent even where it bends the rules
+    /// (a clinician would rather see an oddly coded allergy than none), but still fails on what is not FHIR at all.
+    /// </summary>
+    public static JsonSerializerOptions Lenient { get; } = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector).UsingMode(DeserializationMode.Recoverable);
+
+    public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Strict);
+
+    public static byte[] SerializeToUtf8(Resource resource) => JsonSerializer.SerializeToUtf8Bytes(resource, Strict);
+}

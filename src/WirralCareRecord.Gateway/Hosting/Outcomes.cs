@@ -1,0 +1,53 @@
+using Hl7.Fhir.Model;
+
+namespace WirralCareRecord.Gateway.Hosting;
+
+/// <summary>Builds the OperationOutcomes the gateway answers with.</summary>
+public static class Outcomes
+{
+    public static OperationOutcome Create(
+        OperationOutcome.IssueType code,
+        string message,
+        string? correlationId,
+        OperationOutcome.IssueSeverity severity = OperationOutcome.IssueSeverity.Error,
+        IEnumerable<OperationOutcome.IssueComponent>? extra = null)
+    {
+        var outcome = new OperationOutcome
+        {
+            // The id is the correlation id, so a caller quoting it to the service desk leads straight to the logs.
+            Id = correlationId,
+            Issue = [Issue(severity, code, message)],
+        };
+        if (extra is not null)
+        {
+            outcome.Issue.AddRange(extra);
+        }
+
+        return outcome;
+    }
+
+    public static OperationOutcome.IssueComponent Issue(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType code, string message) => new()
+    {
+        Severity = severity,
+        Code = code,
+        Diagnostics = message,
+        Details = new CodeableConcept { Text = message },
+    };
+
+    /// <summary>Writes an OperationOutcome unless the response has already started (then there is nothing safe to add).</summary>
+    public static async Task WriteAsync(HttpContext context, int statusCode, OperationOutcome outcome)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.Clear();
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = FhirJson.ContentType;
+        await context.Response.Body.WriteAsync(FhirJson.SerializeToUtf8(outcome), context.RequestAborted);
+    }
+
+    public static string CorrelationId(this HttpContext context) =>
+        System.Diagnostics.Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+}

@@ -1,0 +1,49 @@
+using Hl7.Fhir.Model;
+
+namespace WirralCareRecord.Gateway.PatientMatching;
+
+/// <summary>
+/// Keeps only resources that are about the matched patient. Sources are asked for one patient's resources,
+/// but a misbehaving search (an ignored parameter, a paging bug) must never put another person's data in the record.
+/// </summary>
+public static class RecordSafety
+{
+    /// <summary>The reference naming the patient the resource is about, for the record types the gateway federates.</summary>
+    public static ResourceReference? PatientReferenceOf(Resource resource) => resource switch
+    {
+        AllergyIntolerance r => r.Patient,
+        Condition r => r.Subject,
+        MedicationStatement r => r.Subject,
+        MedicationRequest r => r.Subject,
+        Encounter r => r.Subject,
+        Observation r => r.Subject,
+        Immunization r => r.Patient,
+        Procedure r => r.Subject,
+        DocumentReference r => r.Subject,
+        _ => null,
+    };
+
+    /// <summary>
+    /// True when the resource points at <paramref name="patientId"/> at this source: relatively (<c>Patient/id</c>)
+    /// or absolutely under the source's own base. A resource whose patient cannot be told is not about the patient.
+    /// </summary>
+    public static bool IsAbout(Resource resource, string patientId, Uri sourceBase)
+    {
+        var reference = PatientReferenceOf(resource)?.Reference;
+        if (string.IsNullOrEmpty(reference))
+        {
+            return false;
+        }
+
+        var relative = "Patient/" + patientId;
+        if (string.Equals(reference, relative, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var absolute = sourceBase.ToString().TrimEnd('/') + "/" + relative;
+        return string.Equals(reference, absolute, StringComparison.Ordinal)
+            || reference.StartsWith(absolute + "/_history/", StringComparison.Ordinal)
+            || reference.StartsWith(relative + "/_history/", StringComparison.Ordinal);
+    }
+}
