@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 using Microsoft.Identity.Web;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -61,7 +62,10 @@ public static class AuthenticationFeature
         }
 
         authentication.AddPolicyScheme(SelectorScheme, "Entra ID, or the development issuer in Development", o =>
-            o.ForwardDefaultSelector = context => development && IssuedByDevelopmentIssuer(context) ? DevelopmentIssuer.Scheme : EntraScheme);
+            o.ForwardDefaultSelector = context => development && (IssuedByDevelopmentIssuer(context) || !EntraConfigured(context.RequestServices.GetRequiredService<IConfiguration>()))
+                ? DevelopmentIssuer.Scheme
+                : EntraScheme);
+        builder.Services.AddSingleton<IValidateOptions<GatewayAuthenticationOptions>, EntraConfigurationValidator>();
 
         builder.Services.AddSingleton<IAuthorizationHandler, ActiveAgreementHandler>();
         builder.Services.AddSingleton<IAuthorizationHandler, GatewayRoleHandler>();
@@ -72,6 +76,9 @@ public static class AuthenticationFeature
                 .AddRequirements(new GatewayRoleRequirement(Roles.Clinician), new ActiveAgreementRequirement()));
         return builder;
     }
+
+    /// <summary>Whether the AzureAd section names an app registration; the development issuer stands in when it does not.</summary>
+    internal static bool EntraConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration["AzureAd:ClientId"]);
 
     private static bool IssuedByDevelopmentIssuer(HttpContext context)
     {
@@ -86,4 +93,13 @@ public static class AuthenticationFeature
         var token = header["Bearer ".Length..].Trim();
         return handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == DevelopmentIssuer.Issuer;
     }
+}
+
+/// <summary>Outside Development the gateway has no way to sign anyone in without Entra ID, so it refuses to start.</summary>
+internal sealed class EntraConfigurationValidator(IHostEnvironment environment, IConfiguration configuration) : IValidateOptions<GatewayAuthenticationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayAuthenticationOptions options) =>
+        environment.IsDevelopment() || AuthenticationFeature.EntraConfigured(configuration)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail("AzureAd:ClientId (and AzureAd:Instance, AzureAd:TenantId) must name the gateway's Entra ID app registration outside Development.");
 }

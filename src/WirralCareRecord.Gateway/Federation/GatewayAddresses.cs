@@ -14,7 +14,7 @@ public static class GatewayAddresses
     public static string SourceBase(string gatewayBase, string odsCode) => $"{gatewayBase.TrimEnd('/')}/sources/{odsCode}/fhir";
 
     /// <summary>
-    /// Rewrites every absolute reference and attachment URL under <paramref name="sourceBase"/> to the same path under
+    /// Rewrites every absolute reference, attachment URL, Bundle link, fullUrl and response location under <paramref name="sourceBase"/> to the same path under
     /// <paramref name="gatewaySourceBase"/>. Relative references need no change: they resolve against the entry's fullUrl,
     /// which is already the gateway's.
     /// </summary>
@@ -28,6 +28,15 @@ public static class GatewayAddresses
                 break;
             case Attachment attachment when attachment.Url is { } u && IsUnder(u, from):
                 attachment.Url = gatewaySourceBase + u[from.Length..];
+                break;
+            case Bundle.LinkComponent link when link.Url is { } u:
+                link.Url = RewriteUrl(u, from, gatewaySourceBase);
+                break;
+            case Bundle.EntryComponent entry when entry.FullUrl is { } u:
+                entry.FullUrl = RewriteUrl(u, from, gatewaySourceBase);
+                break;
+            case Bundle.ResponseComponent response when response.Location is { } u:
+                response.Location = RewriteUrl(u, from, gatewaySourceBase);
                 break;
         }
 

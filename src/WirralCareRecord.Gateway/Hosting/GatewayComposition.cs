@@ -1,21 +1,42 @@
+using WirralCareRecord.Gateway.Audit;
+using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Conformance;
+using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.SourceProxy;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
 /// <summary>
-/// The table of contents of the gateway: every feature it is made of, in the order they are added.
-/// Program.cs and the demo host both compose the gateway through here, so they never drift apart.
+/// The table of contents of the gateway: every feature it is made of, in order. Program.cs and the demo host
+/// both compose the gateway through here, so they never drift apart.
 /// </summary>
 public static class GatewayComposition
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
+        builder.AddGatewayDefaults();
+        builder.AddGatewayAuthentication();
         builder.AddRegistry();
+        builder.AddAudit();
+        builder.AddFederation();
+        builder.AddSourceProxy();
+        builder.AddConformance();
         return builder;
     }
 
     public static WebApplication MapGateway(this WebApplication app)
     {
+        app.UseGatewayDefaults();
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapDevelopmentTokens();
+        }
+
+        app.MapConformance();
+        app.MapFederation();
+        app.MapSourceProxy();
+        app.MapFhirFallback();
         return app;
     }
 }

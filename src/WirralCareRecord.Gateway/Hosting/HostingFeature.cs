@@ -1,0 +1,32 @@
+using Hl7.Fhir.Model;
+
+namespace WirralCareRecord.Gateway.Hosting;
+
+/// <summary>Cross-cutting set-up: the OperationOutcome error surface and the clock.</summary>
+public static class HostingFeature
+{
+    public static IHostApplicationBuilder AddGatewayDefaults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<FhirExceptionHandler>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    public static WebApplication UseGatewayDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Unknown FHIR paths answer 404 with an OperationOutcome, as FHIR clients expect, not an empty body.</summary>
+    public static IEndpointRouteBuilder MapFhirFallback(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapFallback("/fhir/{**path}", (HttpContext context) => new FhirResult(
+            Outcomes.Create(OperationOutcome.IssueType.NotSupported, $"The gateway does not support {context.Request.Method} {context.Request.Path}. See /fhir/metadata.", context.CorrelationId()),
+            StatusCodes.Status404NotFound)).AllowAnonymous();
+        return endpoints;
+    }
+}
