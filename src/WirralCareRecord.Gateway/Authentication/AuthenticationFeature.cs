@@ -43,6 +43,19 @@ public static class AuthenticationFeature
             identity => builder.Configuration.GetSection("AzureAd").Bind(identity),
             EntraScheme);
 
+        // Entra access tokens for this API carry its client id or its Application ID URI as audience; unless
+        // AzureAd:Audience says otherwise, accept exactly those.
+        builder.Services.AddOptions<JwtBearerOptions>(EntraScheme).PostConfigure<IConfiguration>((jwt, configuration) =>
+        {
+            var section = configuration.GetSection("AzureAd");
+            if (string.IsNullOrEmpty(jwt.TokenValidationParameters.ValidAudience) && !(jwt.TokenValidationParameters.ValidAudiences?.Any() ?? false))
+            {
+                jwt.TokenValidationParameters.ValidAudiences = section["Audience"] is { Length: > 0 } audience
+                    ? [audience]
+                    : [section["ClientId"] ?? "", $"api://{section["ClientId"]}"];
+            }
+        });
+
         if (development)
         {
             builder.Services.AddSingleton<DevelopmentIssuer>();

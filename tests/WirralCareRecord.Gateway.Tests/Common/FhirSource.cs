@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using Hl7.Fhir.Model;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.PatientMatching;
+
+namespace WirralCareRecord.Gateway.Tests.Common;
+
+/// <summary>
+/// One simulated source system: a WireMock server answering FHIR R4 searches with real FHIR JSON written by the SDK.
+/// Unless told otherwise it knows nobody and holds nothing (empty searchsets), as a real server would.
+/// </summary>
+public sealed class FhirSource : IDisposable
+{
+    private const int Specific = 1;
+    private const int Fallback = 100;
+
+    public FhirSource(string odsCode, string name, OrganisationKind kind)
+    {
+        OdsCode = odsCode;
+        Name = name;
+        Kind = kind;
+        Server = WireMockServer.Start();
+        Server.Given(Request.Create().UsingGet().WithPath(new WireMock.Matchers.WildcardMatcher("/fhir/*")))
+            .AtPriority(Fallback)
+            .RespondWith(Fhir(SearchSet([])));
+    }
+
+    public string OdsCode { get; }
+
+    public string Name { get; }
+
+    public OrganisationKind Kind { get; }
+
+    public WireMockServer Server { get; }
+
+    public string BaseUrl => Server.Url + "/fhir";
+
+    /// <summary>Requests this source has received, newest last.</summary>
+    public IReadOnlyList<string> RequestedPaths => [.. Server.LogEntries.Select(e => e.RequestMessage!.Path + (e.RequestMessage.RawQuery is { Length: > 0 } q ? "?" + q : ""))];
+
+    public static Patient NewPatient(string id, string nhsNumber, string family = "Jones", string given = "Sarah", string birthDate = "1958-03-14") => new()
+    {
+        Id = id,
+        Identifier = [new Identifier(NhsNumber.System, nhsNumber)],
+        Name = [new HumanName { Family = family, Given = [given] }],
+        Gender = AdministrativeGender.Female,
+        BirthDate = birthDate,
+    };
+
+    /// <summary>The source knows this patient by this NHS number.</summary>
+    public FhirSource WithPatient(Patient patient, params Resource[] record)
+    {
+        var nhs = patient.Identifier.First(i => i.System == NhsNumber.System).Value;
+        Server.Given(Request.Create().UsingGet().WithPath("/fhir/Patient").WithParam("identifier", $"{NhsNumber.System}|{nhs}"))
+            .AtPriority(Specific)
+            .RespondWith(Fhir(SearchSet([patient])));
+        foreach (var group in record.GroupBy(r => r.TypeName))
+        {
+            WithSearch(group.Key, patient.Id!, [.. group]);
+        }
+
+        return this;
+    }
+
+    /// <summary>The search for one type of a patient's record answers these resources, in pages of <paramref name="pageSize"/>.</summary>
+    public FhirSource WithSearch(string type, string patientId, IReadOnlyList<Resource> resources, int? pageSize = null)
+    {
+        var size = pageSize ?? Math.Max(resources.Count, 1);
+        var pages = resources.Chunk(size).ToList();
+        for (var i = 0; i < pages.Count; i++)
+        {
+            var bundle = SearchSet(pages[i]);
+            if (i + 1 < pages.Count)
+            {
+                bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{BaseUrl}/{type}?patient={patientId}&_page={i + 2}" });
+            }
+
+            var request = Request.Create().UsingGet().WithPath($"/fhir/{type}").WithParam("patient", patientId);
+            if (i > 0)
+            {
+                request = request.WithParam("_page", (i + 1).ToString(CultureInfo.InvariantCulture));
+            }
+
+            Server.Given(request).AtPriority(i == 0 ? Specific + 1 : Specific).RespondWith(Fhir(bundle));
+        }
+
+        return this;
+    }
+
+    /// <summary>Every request gets this answer, whatever it asks.</summary>
+    public FhirSource AnswerEverything(HttpStatusCode status, string body, string contentType, TimeSpan? delay = null)
+    {
+        var response = Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body);
+        if (delay is not null)
+        {
+            response = response.WithDelay(delay.Value);
+        }
+
+        Server.Given(Request.Create().UsingAnyMethod().WithPath(new WireMock.Matchers.WildcardMatcher("/*"))).AtPriority(0).RespondWith(response);
+        return this;
+    }
+
+    /// <summary>A read of one resource by id.</summary>
+    public FhirSource WithRead(Resource resource, IDictionary<string, string>? headers = null)
+    {
+        var response = Fhir(resource);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            response = response.WithHeader(name, value);
+        }
+
+        Server.Given(Request.Create().UsingGet().WithPath($"/fhir/{resource.TypeName}/{resource.Id}")).AtPriority(Specific).RespondWith(response);
+        return this;
+    }
+
+    public Bundle SearchSet(IEnumerable<Resource> resources)
+    {
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Id = Guid.NewGuid().ToString() };
+        foreach (var resource in resources)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = $"{BaseUrl}/{resource.TypeName}/{resource.Id}",
+                Resource = resource,
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+            });
+        }
+
+        bundle.Total = bundle.Entry.Count;
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{BaseUrl}/search" });
+        return bundle;
+    }
+
+    private static IResponseBuilder Fhir(Resource resource) => Response.Create()
+        .WithStatusCode(200)
+        .WithHeader("Content-Type", FhirJson.ContentType)
+        .WithBody(FhirJson.Serialize(resource));
+
+    public void Dispose()
+    {
+        Server.Stop();
+        Server.Dispose();
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Onboarding;
+
+namespace WirralCareRecord.Gateway.Tests.Common;
+
+/// <summary>
+/// The real gateway (Program) on the ASP.NET Core test server, signed in through <see cref="TestIssuer"/>, federating
+/// the given WireMock sources, with its registry seed and audit log in a fresh temporary folder.
+/// </summary>
+public sealed class GatewayHost : WebApplicationFactory<Program>
+{
+    private readonly TestIssuer _issuer;
+    private readonly string _environment;
+    private readonly Dictionary<string, string?> _settings;
+
+    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistrySeedFile>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing")
+    {
+        _issuer = issuer;
+        _environment = environment;
+        Folder = Directory.CreateTempSubdirectory("wcr-tests-").FullName;
+        var registry = DefaultRegistry(sources);
+        editRegistry?.Invoke(registry);
+        RegistryPath = Path.Combine(Folder, "registry.json");
+        File.WriteAllText(RegistryPath, JsonSerializer.Serialize(registry, RegistrySeedFile.JsonOptions));
+        AuditFolder = Path.Combine(Folder, "audit");
+        _settings = new Dictionary<string, string?>
+        {
+            ["Registry:SeedPath"] = RegistryPath,
+            ["Audit:Folder"] = AuditFolder,
+            ["Audit:InstanceId"] = "test-instance",
+            ["AzureAd:Instance"] = issuer.Instance,
+            ["AzureAd:TenantId"] = TestIssuer.TenantId,
+            ["AzureAd:ClientId"] = TestIssuer.ClientId,
+            ["Federation:SourceTimeout"] = "00:00:05",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public string Folder { get; }
+
+    public string RegistryPath { get; }
+
+    public string AuditFolder { get; }
+
+    /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
+    public static RegistrySeedFile DefaultRegistry(IReadOnlyList<FhirSource> sources)
+    {
+        var members = sources.Select(s => s.OdsCode).Append("N85001").Distinct().ToList();
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var file = new RegistrySeedFile
+        {
+            Organisations = [.. sources.Select(s => new RegistrySeedFile.OrganisationEntry
+            {
+                OdsCode = s.OdsCode, Name = s.Name, Kind = s.Kind, FhirBaseUrl = s.BaseUrl, Phase = 1, State = LifecycleState.Live,
+            })],
+            Agreements =
+            [
+                new RegistrySeedFile.AgreementEntry
+                {
+                    Id = "WCR-DSA-TEST", Version = "1.0", Providers = members, Consumers = members, SignedBy = "IG lead",
+                    SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1),
+                },
+            ],
+        };
+        if (!sources.Any(s => s.OdsCode == "N85001"))
+        {
+            file.Organisations.Add(new RegistrySeedFile.OrganisationEntry
+            {
+                OdsCode = "N85001", Name = "Consumer practice", Kind = OrganisationKind.GpPractice, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 1, State = LifecycleState.Registered,
+            });
+        }
+
+        return file;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(_environment);
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        builder.ConfigureTestServices(services =>
+        {
+            // Test-only: the issuer is WireMock on plain http, which Microsoft.Identity.Web refuses by default (see NOTES.md).
+            // Configure runs before JwtBearer's own post-configuration, which would otherwise insist on https.
+            services.Configure<JwtBearerOptions>(AuthenticationFeature.EntraScheme, jwt =>
+            {
+                jwt.RequireHttpsMetadata = false;
+                jwt.MetadataAddress = _issuer.MetadataAddress;
+                jwt.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                    _issuer.MetadataAddress, new OpenIdConnectConfigurationRetriever(), new HttpDocumentRetriever { RequireHttps = false });
+            });
+
+            // Microsoft.Identity.Web's own issuer validator fetches Entra metadata over https; trust the test issuer instead.
+            services.PostConfigure<JwtBearerOptions>(AuthenticationFeature.EntraScheme, jwt =>
+            {
+                jwt.TokenValidationParameters.IssuerValidator = null;
+                jwt.TokenValidationParameters.ValidIssuer = _issuer.Issuer;
+            });
+        });
+    }
+
+    public HttpClient CreateClient(string? token)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    /// <summary>Every AuditEvent written so far, read back from the NDJSON files as an auditor would.</summary>
+    public IReadOnlyList<AuditEvent> AuditEvents()
+    {
+        if (!Directory.Exists(AuditFolder))
+        {
+            return [];
+        }
+
+        return [.. Directory.EnumerateFiles(AuditFolder, "*.ndjson", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .SelectMany(File.ReadAllLines)
+            .Where(line => line.Length > 0)
+            .Select(line => JsonSerializer.Deserialize<AuditEvent>(line, FhirJson.Strict)!)];
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open on a slow machine; the OS cleans temp folders.
+        }
+    }
+}
