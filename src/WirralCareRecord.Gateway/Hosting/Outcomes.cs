@@ -42,7 +42,6 @@ public static class Outcomes
             return;
         }
 
-        context.Response.Clear();
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = FhirJson.ContentType;
         await context.Response.Body.WriteAsync(FhirJson.SerializeToUtf8(outcome), context.RequestAborted);

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using WirralCareRecord.Gateway.Onboarding;
+
+namespace WirralCareRecord.Demo.Hosting;
+
+/// <summary>Writes the registry seed file the gateway loads: the four sources, live, under one sharing agreement.</summary>
+internal static class DemoRegistrySeed
+{
+    public static string Write(DemoSourceSet sources, string folder)
+    {
+        var today = DateOnly.FromDateTime(DateTime.Today);
+        var odsCodes = sources.Sources.Select(s => s.Organisation.OdsCode).ToList();
+        var seed = new RegistrySeedFile
+        {
+            Organisations = [.. sources.Sources.Select(s => new RegistrySeedFile.OrganisationEntry
+            {
+                OdsCode = s.Organisation.OdsCode,
+                Name = s.Organisation.Name,
+                Kind = s.Organisation.Kind,
+                FhirBaseUrl = s.Server.BaseUrl.ToString(),
+                Phase = s.Organisation.Phase,
+                State = LifecycleState.Live,
+            })],
+
+            // Dated from today, so the demo's agreement is always in force however long after it is run.
+            Agreements =
+            [
+                new RegistrySeedFile.AgreementEntry
+                {
+                    Id = "WCR-DSA-2026",
+                    Version = "1.0",
+                    Providers = [.. odsCodes],
+                    Consumers = [.. odsCodes],
+                    SignedBy = "Wirral Care Record IG lead",
+                    SignedOn = today.AddDays(-90),
+                    EffectiveFrom = today.AddDays(-90),
+                    Expires = today.AddYears(2),
+                    DataCategories = [],
+                },
+            ],
+        };
+
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "registry.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(seed, RegistrySeedFile.JsonOptions));
+        return path;
+    }
+}
