@@ -97,10 +97,20 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
         var outcome = problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
         var resources = resource is Bundle bundle ? bundle.Entry.Count(e => e.Resource is not null and not OperationOutcome) : resource is null or OperationOutcome ? 0 : 1;
 
-        // The audit is written before the answer; if it cannot be, AuditUnavailableException turns this into a 503.
-        await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome, status, problem, resources);
-
+        // The audit is written before the answer. YARP would report an exception thrown here as a forwarding
+        // failure (502), so the 503 for an unwritable audit log is answered here.
         context.Response.Headers.ContentLength = null;
+        try
+        {
+            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome, status, problem, resources);
+        }
+        catch (AuditUnavailableException unavailable)
+        {
+            context.Response.Headers.Location = default;
+            await Outcomes.WriteAsync(context, unavailable.StatusCode, Outcomes.Create(unavailable.Code, unavailable.Message, context.CorrelationId()));
+            return;
+        }
+
         if (problem is not null)
         {
             await Outcomes.WriteAsync(context, status, Outcomes.Create(OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));

@@ -1,0 +1,153 @@
+using System.Net;
+using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Tests.Common;
+
+namespace WirralCareRecord.Gateway.Tests.SourceProxy;
+
+public sealed class SourceRouteTests : IDisposable
+{
+    private readonly TestIssuer _issuer = new();
+    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
+
+    [Fact]
+    public async Task SourceRoute_Read_ForwardsRewritesAddressesAndAudits()
+    {
+        var condition = ClinicalData.Condition("c1", "pas-1");
+        condition.Subject = new ResourceReference($"{_acute.BaseUrl}/Patient/pas-1");
+        _acute.WithRead(condition, new Dictionary<string, string> { ["Location"] = $"{_acute.BaseUrl}/Condition/c1/_history/1" });
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken(userId: "clinician-7")).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        var read = await FhirAssert.ReadAsync<Condition>(response, HttpStatusCode.OK);
+        Assert.Equal("http://localhost/sources/RBL/fhir/Patient/pas-1", read.Subject.Reference);
+        Assert.Equal("http://localhost/sources/RBL/fhir/Condition/c1/_history/1", response.Headers.Location?.ToString());
+        var audit = Assert.Single(host.AuditEvents());
+        Assert.Equal(AuditEvent.AuditEventAction.R, audit.Action);
+        Assert.Equal("clinician-7", audit.Agent.First(a => a.Requestor == true).Who.Identifier.Value);
+        Assert.Contains(audit.Entity, e => e.What?.Identifier?.Value == "RBL" && e.Description == "returned");
+    }
+
+    [Fact]
+    public async Task SourceRoute_Search_RewritesFullUrlsAndNextLinks()
+    {
+        var conditions = Enumerable.Range(1, 4).Select(i => (Resource)ClinicalData.Condition($"c{i}", "pas-1")).ToList();
+        _acute.WithSearch("Condition", "pas-1", conditions, pageSize: 2);
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition?patient=pas-1&_count=2");
+
+        var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
+        Assert.All(bundle.Entry, e => Assert.StartsWith("http://localhost/sources/RBL/fhir/Condition/", e.FullUrl, StringComparison.Ordinal));
+        Assert.StartsWith("http://localhost/sources/RBL/fhir/Condition?", bundle.NextLink?.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_acute.Server.Url!, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SourceRoute_CallersTokenIsNeverSentToTheSource()
+    {
+        _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        var forwarded = Assert.Single(_acute.Server.LogEntries).RequestMessage;
+        Assert.False(forwarded.Headers?.ContainsKey("Authorization") ?? false);
+        Assert.True(forwarded.Headers?.ContainsKey("X-Request-ID"));
+    }
+
+    [Fact]
+    public async Task SourceRoute_NoToken_Returns401AndSourceIsNotCalled()
+    {
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(token: null).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        await FhirAssert.OutcomeAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Empty(_acute.RequestedPaths);
+        Assert.Single(host.AuditEvents());
+    }
+
+    [Fact]
+    public async Task SourceRoute_ResourceTypeNotShared_Returns403AndSourceIsNotCalled()
+    {
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Practitioner/p1");
+
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.Forbidden);
+        Assert.Contains("'Practitioner' is not a kind of record RBL shares", outcome.Text(), StringComparison.Ordinal);
+        Assert.Empty(_acute.RequestedPaths);
+    }
+
+    [Fact]
+    public async Task SourceRoute_SourcesAgreementRevoked_Returns403AndSourceIsNotCalled()
+    {
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        using var host = new GatewayHost(_issuer, [_acute], registry =>
+        {
+            registry.Agreements[0].Revoked = true;
+            // The caller keeps an agreement of its own, so sign-in passes and the refusal is about RBL's data.
+            registry.Agreements.Add(new() { Id = "GP-ONLY", Providers = ["N85001"], Consumers = ["N85001"], EffectiveFrom = today.AddDays(-1), Expires = today.AddDays(30) });
+        });
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.Forbidden);
+        Assert.Contains("RBL does not share records with N85001", outcome.Text(), StringComparison.Ordinal);
+        Assert.Empty(_acute.RequestedPaths);
+    }
+
+    [Fact]
+    public async Task SourceRoute_SourceAnswersHtml_Returns502OperationOutcome()
+    {
+        _acute.AnswerEverything(HttpStatusCode.OK, "<html>maintenance</html>", "text/html");
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.BadGateway);
+        Assert.Contains("text/html", outcome.Text(), StringComparison.Ordinal);
+        Assert.Contains(Assert.Single(host.AuditEvents()).Entity, e => e.Description == "unreadable");
+    }
+
+    [Fact]
+    public async Task SourceRoute_SourceDown_Returns502()
+    {
+        using var host = new GatewayHost(_issuer, [_acute]);
+        _acute.Server.Stop();
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.BadGateway);
+        Assert.Contains("RBL could not be reached", outcome.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SourceRoute_AuditCannotBeWritten_Returns503WithoutTheResource()
+    {
+        _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
+        var blocker = Path.Combine(Path.GetTempPath(), "wcr-audit-blocker-" + Guid.NewGuid());
+        File.WriteAllText(blocker, "not a folder");
+        try
+        {
+            using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Audit:Folder"] = blocker });
+
+            var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+
+            await FhirAssert.OutcomeAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.DoesNotContain("44054006", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    public void Dispose()
+    {
+        _acute.Dispose();
+        _issuer.Dispose();
+    }
+}
