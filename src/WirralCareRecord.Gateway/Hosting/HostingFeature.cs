@@ -7,11 +7,28 @@ public static class HostingFeature
 {
     public static IHostApplicationBuilder AddGatewayDefaults(this IHostApplicationBuilder builder)
     {
+        // These framework categories write request URLs at Information, and the URLs of record reads carry
+        // NHS numbers (?patientNHSNumber=, ?identifier=...|N). Patient identifiers must never reach application logs.
+        foreach (var category in UrlLoggingCategories)
+        {
+            builder.Logging.AddFilter(category, LogLevel.Warning);
+        }
+
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FhirExceptionHandler>();
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }
+
+    /// <summary>Framework log categories that include request URLs below Warning.</summary>
+    public static IReadOnlyList<string> UrlLoggingCategories { get; } =
+    [
+        "Microsoft.AspNetCore.Hosting.Diagnostics",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.HttpLogging",
+        "System.Net.Http.HttpClient",
+        "Yarp.ReverseProxy",
+    ];
 
     public static WebApplication UseGatewayDefaults(this WebApplication app)
     {

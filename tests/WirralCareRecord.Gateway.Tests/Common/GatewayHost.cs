@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using WirralCareRecord.Gateway.Authentication;
@@ -57,6 +58,9 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public string AuditFolder { get; }
 
+    /// <summary>The gateway's application logs, at the level operators run it (Information).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
     public static RegistrySeedFile DefaultRegistry(IReadOnlyList<FhirSource> sources)
     {
@@ -92,6 +96,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             // Test-only: the issuer is WireMock on plain http, which Microsoft.Identity.Web refuses by default (see NOTES.md).
