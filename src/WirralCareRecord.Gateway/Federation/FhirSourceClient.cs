@@ -34,8 +34,21 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
         var patient = match.Patient!;
         var patientId = patient.Id!;
         var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
-        var pages = await Task.WhenAll(types.Select(type =>
-            GetAllPagesAsync(client, $"{baseUrl}/{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}", baseUrl, correlationId, calls, cancellationToken)));
+
+        // One failed type fails the source, so stop its other searches at once rather than let them run to the timeout.
+        using var siblings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pages = await Task.WhenAll(types.Select(async type =>
+        {
+            try
+            {
+                return await GetAllPagesAsync(client, $"{baseUrl}/{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}", baseUrl, correlationId, calls, siblings.Token);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await siblings.CancelAsync();
+                throw;
+            }
+        }));
 
         var kept = new List<Resource>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
