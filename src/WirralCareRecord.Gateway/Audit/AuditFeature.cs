@@ -1,3 +1,5 @@
+using WirralCareRecord.Gateway.Hosting;
+
 namespace WirralCareRecord.Gateway.Audit;
 
 /// <summary>Registers the audit trail and its store.</summary>
@@ -5,10 +7,7 @@ public static class AuditFeature
 {
     public static IHostApplicationBuilder AddAudit(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AuditOptions>()
-            .BindConfiguration(AuditOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<AuditOptions>(AuditOptions.SectionName);
         builder.Services.AddSingleton<IAuditStore, LocalFolderAuditStore>();
         builder.Services.AddSingleton<AuditTrail>();
         return builder;

@@ -1,3 +1,5 @@
+using WirralCareRecord.Gateway.Authentication;
+
 namespace WirralCareRecord.Gateway.Audit;
 
 /// <summary>What happened at one source during a read, as the audit log keeps it.</summary>
@@ -28,4 +30,28 @@ public sealed record AccessAudit(
     string Request,
     int HttpStatus,
     string? OutcomeDescription,
-    IReadOnlyList<SourceAuditEntry> Sources);
+    IReadOnlyList<SourceAuditEntry> Sources)
+{
+    /// <summary>An access by <paramref name="caller"/> (null when the caller could not be identified).</summary>
+    public static AccessAudit For(
+        CallerIdentity? caller,
+        AccessKind kind,
+        string correlationId,
+        string? nhsNumber,
+        string request,
+        int httpStatus,
+        string? description,
+        IReadOnlyList<SourceAuditEntry> sources) => new(
+            kind,
+            correlationId,
+            caller?.UserId,
+            caller?.DisplayName,
+            caller?.Roles ?? [],
+            caller?.OdsCode,
+            caller?.PurposeOfUse ?? CallerIdentity.DirectCare,
+            nhsNumber,
+            request,
+            httpStatus,
+            description,
+            sources);
+}

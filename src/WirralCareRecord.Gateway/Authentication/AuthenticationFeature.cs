@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Identity.Web;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.Authentication;
 
@@ -21,10 +22,7 @@ public static class AuthenticationFeature
     public static IHostApplicationBuilder AddGatewayAuthentication(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
-        builder.Services.AddOptions<GatewayAuthenticationOptions>()
-            .BindConfiguration(GatewayAuthenticationOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<GatewayAuthenticationOptions>(GatewayAuthenticationOptions.SectionName);
 
         var authentication = builder.Services.AddAuthentication(o =>
         {

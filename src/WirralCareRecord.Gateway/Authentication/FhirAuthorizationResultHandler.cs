@@ -34,14 +34,10 @@ internal sealed class FhirAuthorizationResultHandler(AuditTrail audit, IOptions<
 
         var caller = CallerIdentity.From(context.User, options.Value);
         await audit.RecordAsync(
-            new AccessAudit(
+            AccessAudit.For(
+                caller,
                 context.Request.Path.StartsWithSegments("/sources") ? AccessKind.SourceRead : AccessKind.FederatedRead,
                 context.CorrelationId(),
-                caller?.UserId,
-                caller?.DisplayName,
-                caller?.Roles ?? [],
-                caller?.OdsCode,
-                caller?.PurposeOfUse ?? CallerIdentity.DirectCare,
                 RequestedNhsNumber(context),
                 $"{context.Request.Method} {context.Request.Path}",
                 status,

@@ -1,4 +1,5 @@
 using System.Net;
+using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.Federation;
 
@@ -7,10 +8,7 @@ public static class FederationFeature
 {
     public static IHostApplicationBuilder AddFederation(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<FederationOptions>()
-            .BindConfiguration(FederationOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<FederationOptions>(FederationOptions.SectionName);
         builder.Services.AddHttpClient(FhirSourceClient.HttpClientName, client =>
             {
                 // Each source's own timeout is enforced by its resilience pipeline, over all its calls together.

@@ -80,19 +80,16 @@ internal static class GetRecordEndpoint
             { ExtraIssues = issues };
     }
 
-    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results) => new(
-        AccessKind.FederatedRead,
-        context.CorrelationId(),
-        caller.UserId,
-        caller.DisplayName,
-        caller.Roles,
-        caller.OdsCode,
-        caller.PurposeOfUse,
-        nhsNumber,
-        $"{context.Request.Method} {Path}",
-        status,
-        description,
-        [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))]);
+    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results) =>
+        AccessAudit.For(
+            caller,
+            AccessKind.FederatedRead,
+            context.CorrelationId(),
+            nhsNumber,
+            $"{context.Request.Method} {Path}",
+            status,
+            description,
+            [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))]);
 
     private static ValueTask<string?> ReadFromQuery(HttpContext context)
     {

@@ -1,3 +1,5 @@
+using WirralCareRecord.Gateway.Hosting;
+
 namespace WirralCareRecord.Gateway.Onboarding;
 
 /// <summary>Registers the organisation registry.</summary>
@@ -5,10 +7,7 @@ public static class RegistryFeature
 {
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RegistryOptions>()
-            .BindConfiguration(RegistryOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName);
         builder.Services.AddSingleton<IOrganisationRegistry, SeedFileOrganisationRegistry>();
         return builder;
     }

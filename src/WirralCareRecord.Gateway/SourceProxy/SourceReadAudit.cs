@@ -17,14 +17,10 @@ internal static class SourceReadAudit
         }
 
         await audit.RecordAsync(
-            new AccessAudit(
+            AccessAudit.For(
+                caller,
                 AccessKind.SourceRead,
                 context.CorrelationId(),
-                caller.UserId,
-                caller.DisplayName,
-                caller.Roles,
-                caller.OdsCode,
-                caller.PurposeOfUse,
                 null,
                 $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}",
                 status,

@@ -293,23 +293,15 @@ public sealed class FederatedReadTests : IDisposable
     public async Task GetRecord_AuditCannotBeWritten_Returns503AndNoRecord()
     {
         _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
-        var blocker = Path.Combine(Path.GetTempPath(), "wcr-audit-blocker-" + Guid.NewGuid());
-        File.WriteAllText(blocker, "a file where the audit folder should be");
-        try
-        {
-            using var host = Host(new() { ["Audit:Folder"] = blocker }, _gp);
+        using var audit = new UnwritableFolder();
+        using var host = Host(new() { ["Audit:Folder"] = audit.Path }, _gp);
 
-            var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
 
-            var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.ServiceUnavailable);
-            Assert.Contains("audit", outcome.Text(), StringComparison.OrdinalIgnoreCase);
-            // The SNOMED code of the condition: it appears only if clinical data leaked into the answer.
-            Assert.DoesNotContain("44054006", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(blocker);
-        }
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("audit", outcome.Text(), StringComparison.OrdinalIgnoreCase);
+        // The SNOMED code of the condition: it appears only if clinical data leaked into the answer.
+        Assert.DoesNotContain("44054006", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public void Dispose()

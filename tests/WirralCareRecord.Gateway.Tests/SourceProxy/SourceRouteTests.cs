@@ -128,21 +128,13 @@ public sealed class SourceRouteTests : IDisposable
     public async Task SourceRoute_AuditCannotBeWritten_Returns503WithoutTheResource()
     {
         _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
-        var blocker = Path.Combine(Path.GetTempPath(), "wcr-audit-blocker-" + Guid.NewGuid());
-        File.WriteAllText(blocker, "not a folder");
-        try
-        {
-            using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Audit:Folder"] = blocker });
+        using var audit = new UnwritableFolder();
+        using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Audit:Folder"] = audit.Path });
 
-            var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
 
-            await FhirAssert.OutcomeAsync(response, HttpStatusCode.ServiceUnavailable);
-            Assert.DoesNotContain("44054006", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(blocker);
-        }
+        await FhirAssert.OutcomeAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.DoesNotContain("44054006", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public void Dispose()
