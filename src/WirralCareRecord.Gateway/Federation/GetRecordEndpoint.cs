@@ -17,6 +17,8 @@ internal static class GetRecordEndpoint
 {
     public const string Path = "/fhir/Patient/$wcr-getrecord";
     public const string NhsNumberParameter = "patientNHSNumber";
+    public const string BirthDateParameter = "patientDOB";
+    public const string FamilyNameParameter = "patientFamilyName";
     private const int MaxParametersBytes = 64 * 1024;
 
     public static IEndpointRouteBuilder MapFederation(this IEndpointRouteBuilder endpoints)
@@ -31,7 +33,7 @@ internal static class GetRecordEndpoint
     /// <summary>What the endpoint needs, resolved once per request.</summary>
     internal sealed record Services(FederatedRecordService Federation, AuditTrail Audit, TimeProvider Time, IOptions<GatewayAuthenticationOptions> AuthenticationOptions);
 
-    private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<string?>> readNhsNumber)
+    private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
         var caller = CallerIdentity.From(context.User, services.AuthenticationOptions.Value)
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");
@@ -40,7 +42,8 @@ internal static class GetRecordEndpoint
         IReadOnlyList<SourceResult> results = [];
         try
         {
-            var check = NhsNumber.Check(await readNhsNumber(context));
+            var query = await readQuery(context);
+            var check = NhsNumber.Check(query.NhsNumber);
             nhsNumber = check.IsValid ? check.Value : throw new InvalidRequestException(check.Problem!);
 
             var sources = services.Federation.SelectSources(caller);
@@ -49,14 +52,17 @@ internal static class GetRecordEndpoint
                 throw new NotFoundException($"No organisation shares records with {caller.OdsCode} today, so there is nothing to show.");
             }
 
-            results = await services.Federation.FetchAsync(sources, nhsNumber!, correlationId, context.RequestAborted);
+            var corroborated = RecordCorroboration.Apply(
+                await services.Federation.FetchAsync(sources, nhsNumber!, correlationId, context.RequestAborted),
+                query.SuppliedDemographics());
+            results = corroborated.Results;
             if (!results.Any(r => r.Outcome == SourceOutcome.Returned))
             {
                 throw NothingReturned(results);
             }
 
             var gatewayBase = GatewayAddresses.BaseOf(context.Request);
-            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow());
+            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), corroborated.Reference?.Basis);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results), context.RequestAborted);
             return new FhirResult(bundle);
         }
@@ -70,9 +76,9 @@ internal static class GetRecordEndpoint
     private static GatewayException NothingReturned(IReadOnlyList<SourceResult> results)
     {
         var issues = RecordBundleBuilder.Issues(results);
-        var unanswered = results.Count(r => r.Outcome is not (SourceOutcome.NoMatch or SourceOutcome.Conflict));
+        var unanswered = results.Count(r => r.Outcome is not (SourceOutcome.NoMatch or SourceOutcome.Conflict or SourceOutcome.DemographicsDiffer));
         return unanswered == 0
-            ? new NotFoundException("No source organisation holds a record for this NHS number.") { ExtraIssues = issues }
+            ? new NotFoundException("No source organisation holds a record for this NHS number that could be confirmed as this patient's.") { ExtraIssues = issues }
             : new GatewayException(
                 StatusCodes.Status502BadGateway,
                 OperationOutcome.IssueType.Incomplete,
@@ -91,27 +97,29 @@ internal static class GetRecordEndpoint
             description,
             [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))]);
 
-    private static ValueTask<string?> ReadFromQuery(HttpContext context)
+    private static ValueTask<RecordQuery> ReadFromQuery(HttpContext context)
     {
-        var values = context.Request.Query[NhsNumberParameter];
-        if (values.Count > 1)
-        {
-            throw new InvalidRequestException($"Give {NhsNumberParameter} once; it was given {values.Count} times.");
-        }
-
         // Also accept the FHIR token form system|value, as a search on identifier would take it.
-        var value = values.ToString();
-        var bar = value.IndexOf('|', StringComparison.Ordinal);
+        var value = Single(context, NhsNumberParameter);
+        var bar = value?.IndexOf('|', StringComparison.Ordinal) ?? -1;
         if (bar >= 0)
         {
-            RequireNhsSystem(value[..bar]);
+            RequireNhsSystem(value![..bar]);
             value = value[(bar + 1)..];
         }
 
-        return ValueTask.FromResult<string?>(value);
+        return ValueTask.FromResult(RecordQuery.Create(value, Single(context, BirthDateParameter), Single(context, FamilyNameParameter)));
     }
 
-    private static async ValueTask<string?> ReadFromBodyAsync(HttpContext context)
+    private static string? Single(HttpContext context, string name)
+    {
+        var values = context.Request.Query[name];
+        return values.Count > 1
+            ? throw new InvalidRequestException($"Give {name} once; it was given {values.Count} times.")
+            : values.Count == 1 ? values.ToString() : null;
+    }
+
+    private static async ValueTask<RecordQuery> ReadFromBodyAsync(HttpContext context)
     {
         var mediaType = context.Request.ContentType?.Split(';')[0].Trim();
         if (mediaType is not (FhirJson.MediaType or "application/json"))
@@ -154,23 +162,46 @@ internal static class GetRecordEndpoint
                 : $"Give {NhsNumberParameter} once; it was given {given.Count} times.");
         }
 
-        switch (given[0].Value)
+        var nhsNumber = given[0].Value switch
         {
-            case Identifier identifier:
-                RequireNhsSystem(identifier.System);
-                return identifier.Value;
-            case FhirString text:
-                return text.Value;
-            default:
-                throw new InvalidRequestException($"{NhsNumberParameter} must be a valueIdentifier with system {NhsNumber.System}.");
-        }
+            Identifier identifier => RequireNhsSystem(identifier.System) ?? identifier.Value,
+            FhirString text => text.Value,
+            _ => throw new InvalidRequestException($"{NhsNumberParameter} must be a valueIdentifier with system {NhsNumber.System}."),
+        };
+        return RecordQuery.Create(nhsNumber, Optional(parameters, BirthDateParameter), Optional(parameters, FamilyNameParameter));
     }
 
-    private static void RequireNhsSystem(string? system)
+    private static string? Optional(Parameters parameters, string name)
     {
-        if (!string.IsNullOrEmpty(system) && system != NhsNumber.System)
+        var given = parameters.Parameter.Where(p => p.Name == name).ToList();
+        return given.Count switch
         {
-            throw new InvalidRequestException($"{NhsNumberParameter} must use the NHS number system {NhsNumber.System}, not '{system}'.", OperationOutcome.IssueType.CodeInvalid);
+            0 => null,
+            1 => given[0].Value is PrimitiveType primitive ? primitive.ToString() : throw new InvalidRequestException($"{name} must be a simple value."),
+            _ => throw new InvalidRequestException($"Give {name} once; it was given {given.Count} times."),
+        };
+    }
+
+    /// <summary>Throws unless the system is absent or the NHS number system; returns null so it can sit in an expression.</summary>
+    private static string? RequireNhsSystem(string? system) =>
+        string.IsNullOrEmpty(system) || system == NhsNumber.System
+            ? null
+            : throw new InvalidRequestException($"{NhsNumberParameter} must use the NHS number system {NhsNumber.System}, not '{system}'.", OperationOutcome.IssueType.CodeInvalid);
+
+    /// <summary>What the caller asked for: the NHS number, and optionally the demographics they know the patient by.</summary>
+    internal sealed record RecordQuery(string? NhsNumber, string? BirthDate, string? FamilyName)
+    {
+        public static RecordQuery Create(string? nhsNumber, string? birthDate, string? familyName)
+        {
+            if (!string.IsNullOrWhiteSpace(birthDate) && !Date.IsValidValue(birthDate.Trim()))
+            {
+                throw new InvalidRequestException($"{BirthDateParameter} must be a date such as 1958-03-14 (YYYY-MM-DD, or YYYY-MM, or YYYY).");
+            }
+
+            return new RecordQuery(nhsNumber, string.IsNullOrWhiteSpace(birthDate) ? null : birthDate.Trim(), string.IsNullOrWhiteSpace(familyName) ? null : familyName.Trim());
         }
+
+        public Demographics? SuppliedDemographics() =>
+            BirthDate is null && FamilyName is null ? null : new Demographics(FamilyName, [], BirthDate, null, null, false);
     }
 }

@@ -14,7 +14,7 @@ public static class RecordBundleBuilder
     private const string ParticipantType = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 
     /// <summary>The merged record; the caller decides what an empty one means (see the endpoint).</summary>
-    public static Bundle Build(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now)
+    public static Bundle Build(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now, string? demographicsBasis = null)
     {
         var bundle = new Bundle
         {
@@ -49,7 +49,17 @@ public static class RecordBundleBuilder
         }
 
         bundle.Total = bundle.Entry.Count(e => e.Search?.Mode == Bundle.SearchEntryMode.Match);
-        if (Issues(results) is { Count: > 0 } issues)
+        var issues = Issues(results);
+        if (demographicsBasis is not null)
+        {
+            // Say what the patient was confirmed against, so a clinician can judge what "not included" means.
+            issues.Insert(0, Outcomes.Issue(
+                OperationOutcome.IssueSeverity.Information,
+                OperationOutcome.IssueType.Informational,
+                $"Each source's patient was checked against the date of birth and name {demographicsBasis}."));
+        }
+
+        if (issues.Count > 0)
         {
             bundle.Entry.Add(new Bundle.EntryComponent
             {
@@ -78,6 +88,7 @@ public static class RecordBundleBuilder
                     SourceOutcome.NoMatch => (OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.NotFound),
                     SourceOutcome.TimedOut => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Timeout),
                     SourceOutcome.Conflict => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.MultipleMatches),
+                    SourceOutcome.DemographicsDiffer => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Conflict),
                     SourceOutcome.CircuitOpen => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Transient),
                     _ => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception),
                 };

@@ -13,6 +13,7 @@ public enum SourceOutcome
     Unreadable,
     CircuitOpen,
     Conflict,
+    DemographicsDiffer,
 }
 
 /// <summary>The result of asking one source for a patient's record.</summary>
@@ -39,6 +40,7 @@ public sealed record SourceResult(
         SourceOutcome.Unreadable => "unreadable",
         SourceOutcome.CircuitOpen => "circuit-open",
         SourceOutcome.Conflict => "conflict",
+        SourceOutcome.DemographicsDiffer => "demographics-differ",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }

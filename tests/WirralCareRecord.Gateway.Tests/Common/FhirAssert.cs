@@ -23,4 +23,8 @@ public static class FhirAssert
 
     public static OperationOutcome? SourceOutcomes(this Bundle bundle) =>
         bundle.Entry.Where(e => e.Search?.Mode == Bundle.SearchEntryMode.Outcome).Select(e => e.Resource).OfType<OperationOutcome>().SingleOrDefault();
+
+    /// <summary>The per-source issues, without the informational note on which demographics were used.</summary>
+    public static IReadOnlyList<OperationOutcome.IssueComponent> SourceIssues(this Bundle bundle) =>
+        [.. bundle.SourceOutcomes()?.Issue.Where(i => i.Code != OperationOutcome.IssueType.Informational) ?? []];
 }

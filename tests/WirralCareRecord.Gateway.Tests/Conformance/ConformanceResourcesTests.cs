@@ -104,7 +104,7 @@ public class ConformanceResourcesTests
         Assert.False(operation.System);
         Assert.False(operation.Instance);
         Assert.False(operation.AffectsState);
-        var input = Assert.Single(operation.Parameter, p => p.Use == OperationParameterUse.In);
+        var input = Assert.Single(operation.Parameter, p => p.Use == OperationParameterUse.In && p.Name == "patientNHSNumber");
         Assert.Equal(("patientNHSNumber", 1, "1"), (input.Name, input.Min, input.Max));
         Assert.Equal(FHIRAllTypes.Identifier.ToString(), input.Type?.ToString());
         Assert.Contains("https://fhir.nhs.uk/Id/nhs-number", input.Documentation, StringComparison.Ordinal);
@@ -122,6 +122,7 @@ public class ConformanceResourcesTests
     [InlineData("circuit-open")]
     [InlineData("conflict")]
     [InlineData("withheld")]
+    [InlineData("demographics-differ")]
     public void CodeSystem_SourceOutcome_DefinesCode(string code)
     {
         // Act
@@ -131,6 +132,17 @@ public class ConformanceResourcesTests
         var concept = Assert.Single(codeSystem.Concept, c => c.Code == code);
         Assert.False(string.IsNullOrWhiteSpace(concept.Display));
         Assert.False(string.IsNullOrWhiteSpace(concept.Definition));
+    }
+
+    [Fact]
+    public void CodeSystem_SourceOutcome_DefinesEveryOutcomeTheGatewayReports()
+    {
+        var codeSystem = Load<CodeSystem>("CodeSystem-wcr-source-outcome.json");
+
+        foreach (var outcome in Enum.GetValues<WirralCareRecord.Gateway.Federation.SourceOutcome>())
+        {
+            Assert.Contains(codeSystem.Concept, c => c.Code == WirralCareRecord.Gateway.Federation.SourceResult.Code(outcome));
+        }
     }
 
     [Fact]

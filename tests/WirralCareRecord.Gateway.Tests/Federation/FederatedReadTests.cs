@@ -51,7 +51,7 @@ public sealed class FederatedReadTests : IDisposable
         Assert.Equal(3, acuteProvenance.Target.Count);
         Assert.Contains(acuteProvenance.Target, t => t.Reference == "http://localhost/sources/RBL/fhir/Encounter/e1");
         Assert.NotNull(acuteProvenance.Recorded);
-        Assert.Null(bundle.SourceOutcomes());
+        Assert.Empty(bundle.SourceIssues());
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class FederatedReadTests : IDisposable
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(6), $"took {stopwatch.Elapsed}");
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });
         Assert.Contains(bundle.Entry, e => e.Resource is Encounter { Id: "e2" });
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal(OperationOutcome.IssueType.Timeout, issue.Code);
         Assert.Contains("RBL", issue.Diagnostics, StringComparison.Ordinal);
         Assert.Equal("https://fhir.nhs.uk/Id/ods-organization-code|RBL", Assert.Single(issue.Location));
@@ -135,7 +135,7 @@ public sealed class FederatedReadTests : IDisposable
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });
         Assert.DoesNotContain(bundle.Entry, e => e.FullUrl?.Contains("/RBL/", StringComparison.Ordinal) == true);
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Contains("(RBL)", issue.Diagnostics, StringComparison.Ordinal);
         Assert.Contains(expectedText, issue.Diagnostics, StringComparison.Ordinal);
         Assert.Equal(outcomeCode, issue.Details.Coding.Single().Code);
@@ -150,7 +150,7 @@ public sealed class FederatedReadTests : IDisposable
         var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
 
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal(OperationOutcome.IssueSeverity.Information, issue.Severity);
         Assert.Equal(OperationOutcome.IssueType.NotFound, issue.Code);
         Assert.Contains("RY7", issue.Diagnostics, StringComparison.Ordinal);
@@ -197,7 +197,7 @@ public sealed class FederatedReadTests : IDisposable
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "mine" });
         Assert.DoesNotContain(bundle.Entry, e => e.Resource is Condition { Id: "someone-else" });
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal(OperationOutcome.IssueType.Suppressed, issue.Code);
         Assert.Contains("1 item(s) were withheld", issue.Diagnostics, StringComparison.Ordinal);
     }
@@ -216,7 +216,7 @@ public sealed class FederatedReadTests : IDisposable
 
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
         Assert.DoesNotContain(bundle.Entry, e => e.FullUrl?.Contains("/N85001/", StringComparison.Ordinal) == true);
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal(OperationOutcome.IssueType.MultipleMatches, issue.Code);
     }
 
@@ -235,7 +235,7 @@ public sealed class FederatedReadTests : IDisposable
 
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
         Assert.Equal(callsBefore, _acute.Server.LogEntries.Count);
-        var issue = Assert.Single(bundle.SourceOutcomes()!.Issue);
+        var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal("circuit-open", issue.Details.Coding.Single().Code);
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });
     }
