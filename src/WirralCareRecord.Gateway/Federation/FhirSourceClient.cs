@@ -60,7 +60,7 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
                 continue;
             }
 
-            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || !RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl))
+            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || !RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl) || RecordSafety.IsRestricted(resource))
             {
                 withheld++;
                 continue;

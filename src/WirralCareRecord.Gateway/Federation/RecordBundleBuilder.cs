@@ -102,7 +102,7 @@ public static class RecordBundleBuilder
                     OperationOutcome.IssueType.Suppressed,
                     "withheld",
                     source.OdsCode,
-                    $"{name}: {result.Withheld} item(s) were withheld because they could not be confirmed as this patient's or fall outside the sharing agreement."));
+                    $"{name}: {result.Withheld} item(s) were withheld: they could not be confirmed as this patient's, fall outside the sharing agreement, or are marked restricted."));
             }
         }
 

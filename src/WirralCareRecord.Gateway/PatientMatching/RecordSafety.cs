@@ -46,4 +46,13 @@ public static class RecordSafety
             || reference.StartsWith(absolute + "/_history/", StringComparison.Ordinal)
             || reference.StartsWith(relative + "/_history/", StringComparison.Ordinal);
     }
+
+    public const string ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+
+    /// <summary>
+    /// Items labelled restricted (R) or very restricted (V) are not shared through the record at all; the clinician
+    /// is told that items were withheld, never what they were.
+    /// </summary>
+    public static bool IsRestricted(Resource resource) =>
+        resource.Meta?.Security.Any(c => c.System == ConfidentialitySystem && c.Code is "R" or "V") == true;
 }

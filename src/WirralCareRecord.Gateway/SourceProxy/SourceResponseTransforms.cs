@@ -7,6 +7,7 @@ using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.PatientMatching;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -92,9 +93,22 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
             }
         }
 
+        // Restricted items stay out of single-source reads too, or this route would get round the federated read's rule.
+        var withheld = false;
+        if (resource is Bundle searchResult)
+        {
+            searchResult.Entry.RemoveAll(e => e.Resource is { } r && RecordSafety.IsRestricted(r));
+        }
+        else if (resource is not null && RecordSafety.IsRestricted(resource))
+        {
+            problem = $"This item from organisation {odsCode} is marked restricted and is not shared through the Wirral Care Record.";
+            resource = null;
+            withheld = true;
+        }
+
         var upstreamStatus = context.Response.StatusCode;
-        var status = problem is null ? upstreamStatus : StatusCodes.Status502BadGateway;
-        var outcome = problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
+        var status = problem is null ? upstreamStatus : withheld ? StatusCodes.Status403Forbidden : StatusCodes.Status502BadGateway;
+        var outcome = withheld ? "withheld" : problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
         var resources = resource is Bundle bundle ? bundle.Entry.Count(e => e.Resource is not null and not OperationOutcome) : resource is null or OperationOutcome ? 0 : 1;
 
         // The audit is written before the answer. YARP would report an exception thrown here as a forwarding
@@ -113,7 +127,7 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
 
         if (problem is not null)
         {
-            await Outcomes.WriteAsync(context, status, Outcomes.Create(OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));
+            await Outcomes.WriteAsync(context, status, Outcomes.Create(withheld ? OperationOutcome.IssueType.Suppressed : OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));
             return;
         }
 

@@ -202,6 +202,28 @@ public sealed class FederatedReadTests : IDisposable
         Assert.Contains("1 item(s) were withheld", issue.Diagnostics, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("R")]
+    [InlineData("V")]
+    public async Task GetRecord_ItemLabelledRestricted_IsWithheldWithoutSayingWhatItWas(string confidentiality)
+    {
+        var sensitive = ClinicalData.Condition("sensitive", "gp-1", "35489007", "Depressive disorder");
+        sensitive.Meta = new Meta { Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", confidentiality)] };
+        var normal = ClinicalData.Condition("normal", "gp-1");
+        normal.Meta = new Meta { Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "N")] };
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), sensitive, normal);
+        using var host = Host(sources: _gp);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
+
+        var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
+        Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "normal" });
+        var json = FhirJson.Serialize(bundle);
+        Assert.DoesNotContain("35489007", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("Depressive", json, StringComparison.Ordinal);
+        Assert.Contains("1 item(s) were withheld", Assert.Single(bundle.SourceIssues()).Diagnostics, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task GetRecord_SourceReturnsTwoPatientsForOneNhsNumber_MergesNeither()
     {

@@ -45,6 +45,25 @@ public sealed class SourceRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task SourceRoute_RestrictedItem_IsWithheldInReadsAndSearches()
+    {
+        var restricted = ClinicalData.Condition("r1", "pas-1", "35489007", "Depressive disorder");
+        restricted.Meta = new Meta { Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "V")] };
+        _acute.WithRead(restricted).WithSearch("Condition", "pas-1", [restricted, ClinicalData.Condition("c2", "pas-1")]);
+        using var host = new GatewayHost(_issuer, [_acute]);
+        var client = host.CreateClient(_issuer.CreateToken());
+
+        var read = await client.GetAsync("/sources/RBL/fhir/Condition/r1");
+        var search = await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-1");
+
+        var outcome = await FhirAssert.OutcomeAsync(read, HttpStatusCode.Forbidden);
+        Assert.Contains("marked restricted", outcome.Text(), StringComparison.Ordinal);
+        var bundle = await FhirAssert.ReadAsync<Bundle>(search, HttpStatusCode.OK);
+        Assert.Equal("c2", Assert.Single(bundle.Entry).Resource.Id);
+        Assert.DoesNotContain("35489007", await read.Content.ReadAsStringAsync() + await search.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SourceRoute_CallersTokenIsNeverSentToTheSource()
     {
         _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
