@@ -9,6 +9,7 @@ public sealed class RegistrySeedFile
 {
     public List<OrganisationEntry> Organisations { get; set; } = [];
     public List<AgreementEntry> Agreements { get; set; } = [];
+    public List<ObjectionEntry> Objections { get; set; } = [];
 
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -54,6 +55,7 @@ public sealed class RegistrySeedFile
             SignedBy = a.SignedBy, SignedOn = a.SignedOn, EffectiveFrom = a.EffectiveFrom, Expires = a.Expires,
             Revoked = a.Revoked, DataCategories = [.. a.DataCategories],
         })],
+        Objections = [.. snapshot.Objections.Select(o => new ObjectionEntry { NhsNumber = o.NhsNumber, RecordedOn = o.RecordedOn, RecordedBy = o.RecordedBy })],
     };
 
     /// <summary>Checks the file and turns it into a snapshot; every problem is reported at once, by position.</summary>
@@ -107,8 +109,23 @@ public sealed class RegistrySeedFile
                 a.SignedBy, a.SignedOn, a.EffectiveFrom, a.Expires, a.Revoked, [.. a.DataCategories]));
         }
 
+        var objections = new List<Objection>();
+        for (var i = 0; i < Objections.Count; i++)
+        {
+            var check = PatientMatching.NhsNumber.Check(Objections[i].NhsNumber);
+            if (check.IsValid)
+            {
+                objections.Add(new Objection(check.Value!, Objections[i].RecordedOn, Objections[i].RecordedBy));
+            }
+            else
+            {
+                // An objection that cannot be read must stop the registry loading: ignoring it would share against the patient's wishes.
+                problems.Add($"objections[{i}]: {check.Problem}");
+            }
+        }
+
         return problems.Count == 0
-            ? new RegistrySnapshot(organisations, agreements)
+            ? new RegistrySnapshot(organisations, agreements, objections)
             : throw new InvalidDataException("The registry seed file is not valid: " + string.Join("; ", problems) + ".");
     }
 }
