@@ -42,6 +42,13 @@ public sealed class RegistrySeedFile
         public List<string> DataCategories { get; set; } = [];
     }
 
+    public sealed class ObjectionEntry
+    {
+        public string NhsNumber { get; set; } = "";
+        public DateOnly RecordedOn { get; set; }
+        public string RecordedBy { get; set; } = "";
+    }
+
     public static RegistrySeedFile FromSnapshot(RegistrySnapshot snapshot) => new()
     {
         Organisations = [.. snapshot.Organisations.Select(o => new OrganisationEntry
