@@ -20,12 +20,17 @@ public static class AuditEventFactory
     private const string ParticipationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
     private const string ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
+    /// <summary>The v3 ActReason for break-glass access.</summary>
+    public const string BreakGlass = "BTG";
+
     public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId)
     {
+        // Break-glass replaces the caller's purpose: auditors find these accesses by it (BALP, purposeOfEvent).
+        var purpose = access.BreakGlassReason is null ? access.PurposeOfUse : BreakGlass;
         var query = access.Kind == AccessKind.FederatedRead;
         var audit = new AuditEvent
         {
-            Id = Guid.NewGuid().ToString("N"),
+            Id = Guid.NewGuid().ToString(),
             Type = query ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
             Subtype = [query ? new Coding(RestfulInteraction, "operation", "operation") : new Coding(RestfulInteraction, "read", "read")],
             Action = query ? AuditEvent.AuditEventAction.E : AuditEvent.AuditEventAction.R,
@@ -37,7 +42,7 @@ public static class AuditEventFactory
                 _ => AuditEvent.AuditEventOutcome.N8,
             },
             OutcomeDesc = access.OutcomeDescription ?? $"HTTP {access.HttpStatus}",
-            PurposeOfEvent = [new CodeableConcept(ActReason, access.PurposeOfUse)],
+            PurposeOfEvent = [new CodeableConcept(ActReason, purpose)],
             Source = new AuditEvent.SourceComponent
             {
                 Site = instanceId,
@@ -56,7 +61,7 @@ public static class AuditEventFactory
                 Display = access.UserName,
             },
             Requestor = true,
-            PurposeOfUse = [new CodeableConcept(ActReason, access.PurposeOfUse)],
+            PurposeOfUse = [new CodeableConcept(ActReason, purpose)],
         });
         if (access.OrganisationOds is not null)
         {
@@ -91,7 +96,11 @@ public static class AuditEventFactory
             Type = new Coding(EntityType, "2", "System Object"),
             Role = new Coding(ObjectRole, "24", "Query"),
             Description = access.Request,
-            Detail = [new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) }],
+            Detail =
+            [
+                new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) },
+                .. access.BreakGlassReason is null ? [] : new[] { new AuditEvent.DetailComponent { Type = "break-glass-reason", Value = new FhirString(access.BreakGlassReason) } },
+            ],
         });
 
         foreach (var source in access.Sources)
@@ -102,7 +111,6 @@ public static class AuditEventFactory
                 Type = new Coding(EntityType, "2", "System Object"),
                 Role = new Coding(ObjectRole, "3", "Report"),
                 Description = source.Outcome,
-                SecurityLabel = [],
                 Detail =
                 [
                     new AuditEvent.DetailComponent { Type = "outcome", Value = new FhirString(source.Outcome) },

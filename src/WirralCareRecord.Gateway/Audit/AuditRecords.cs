@@ -30,7 +30,8 @@ public sealed record AccessAudit(
     string Request,
     int HttpStatus,
     string? OutcomeDescription,
-    IReadOnlyList<SourceAuditEntry> Sources)
+    IReadOnlyList<SourceAuditEntry> Sources,
+    string? BreakGlassReason = null)
 {
     /// <summary>An access by <paramref name="caller"/> (null when the caller could not be identified).</summary>
     public static AccessAudit For(
@@ -41,7 +42,8 @@ public sealed record AccessAudit(
         string request,
         int httpStatus,
         string? description,
-        IReadOnlyList<SourceAuditEntry> sources) => new(
+        IReadOnlyList<SourceAuditEntry> sources,
+        string? breakGlassReason = null) => new(
             kind,
             correlationId,
             caller?.UserId,
@@ -53,5 +55,6 @@ public sealed record AccessAudit(
             request,
             httpStatus,
             description,
-            sources);
+            sources,
+            breakGlassReason);
 }

@@ -9,4 +9,7 @@ namespace WirralCareRecord.Gateway.Audit;
 public interface IAuditStore
 {
     Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+
+    /// <summary>Every event recorded on the UTC days <paramref name="firstDay"/> to <paramref name="lastDay"/>, inclusive, oldest day first.</summary>
+    IAsyncEnumerable<AuditEvent> ReadAsync(DateOnly firstDay, DateOnly lastDay, CancellationToken cancellationToken);
 }

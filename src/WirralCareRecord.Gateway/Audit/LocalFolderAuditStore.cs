@@ -38,6 +38,31 @@ internal sealed class LocalFolderAuditStore(IOptions<AuditOptions> options, IHos
         }
     }
 
+    public async IAsyncEnumerable<AuditEvent> ReadAsync(DateOnly firstDay, DateOnly lastDay, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
+        {
+            var folder = Path.GetDirectoryName(PathFor(new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)))!;
+            if (!Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            foreach (var file in Directory.EnumerateFiles(folder, "*.ndjson").Order(StringComparer.Ordinal))
+            {
+                // FileShare.ReadWrite: a gateway instance may be appending to this hour's file while an auditor reads it.
+                using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+                while (await reader.ReadLineAsync(cancellationToken) is { } line)
+                {
+                    if (line.Length > 0)
+                    {
+                        yield return System.Text.Json.JsonSerializer.Deserialize<AuditEvent>(line, FhirJson.Strict)!;
+                    }
+                }
+            }
+        }
+    }
+
     internal string PathFor(DateTimeOffset utc) => Path.Combine(
         _root,
         utc.ToString("yyyy", CultureInfo.InvariantCulture),

@@ -15,4 +15,7 @@ public static class Policies
 {
     /// <summary>A clinician whose organisation holds an active sharing agreement as a consumer.</summary>
     public const string RecordViewer = "RecordViewer";
+
+    /// <summary>An information governance auditor.</summary>
+    public const string Auditor = "Auditor";
 }

@@ -19,6 +19,8 @@ internal sealed partial class FederatedRecordService(
     TimeProvider time,
     ILogger<FederatedRecordService> logger)
 {
+    public Objection? ObjectionFor(string nhsNumber) => registry.Current.ObjectionFor(nhsNumber);
+
     public IReadOnlyList<SourceGrant> SelectSources(CallerIdentity caller) =>
         caller.OdsCode is null ? [] : SharingRules.SelectSources(registry.Current, caller.OdsCode, UkDate.Today(time));
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Audit;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
@@ -39,12 +40,31 @@ internal static class GetRecordEndpoint
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");
         var correlationId = context.CorrelationId();
         string? nhsNumber = null;
+        string? breakGlass = null;
         IReadOnlyList<SourceResult> results = [];
         try
         {
             var query = await readQuery(context);
             var check = NhsNumber.Check(query.NhsNumber);
             nhsNumber = check.IsValid ? check.Value : throw new InvalidRequestException(check.Problem!);
+            breakGlass = BreakGlass.Validate(query.BreakGlassReason ?? context.Request.Headers[BreakGlass.Header].ToString());
+            var notices = new List<OperationOutcome.IssueComponent>();
+            if (services.Federation.ObjectionFor(nhsNumber!) is { } objection)
+            {
+                // Checked before any source is asked: an objection means the record is not even fetched.
+                if (breakGlass is null)
+                {
+                    throw new GatewayException(
+                        StatusCodes.Status403Forbidden,
+                        OperationOutcome.IssueType.Suppressed,
+                        $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record, so no source has been asked. In an emergency you may override this with a break-glass reason (header {BreakGlass.Header} or parameter {BreakGlass.Parameter}); the access will be reviewed.");
+                }
+
+                notices.Add(Outcomes.Issue(
+                    OperationOutcome.IssueSeverity.Warning,
+                    OperationOutcome.IssueType.Suppressed,
+                    "This patient has opted out of the Wirral Care Record. The record has been opened by break-glass and the access will be reviewed."));
+            }
 
             var sources = services.Federation.SelectSources(caller);
             if (sources.Count == 0)
@@ -62,13 +82,22 @@ internal static class GetRecordEndpoint
             }
 
             var gatewayBase = GatewayAddresses.BaseOf(context.Request);
-            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), corroborated.Reference?.Basis);
-            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results), context.RequestAborted);
+            if (corroborated.Reference is { } reference)
+            {
+                // Say what each source's patient was confirmed against, so a clinician can judge what "not included" means.
+                notices.Insert(0, Outcomes.Issue(
+                    OperationOutcome.IssueSeverity.Information,
+                    OperationOutcome.IssueType.Informational,
+                    $"Each source's patient was checked against the date of birth and name {reference.Basis}."));
+            }
+
+            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), notices);
+            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass), context.RequestAborted);
             return new FhirResult(bundle);
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
         {
-            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results), context.RequestAborted);
+            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass), context.RequestAborted);
             throw;
         }
     }
@@ -86,7 +115,7 @@ internal static class GetRecordEndpoint
             { ExtraIssues = issues };
     }
 
-    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results) =>
+    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results, string? breakGlass) =>
         AccessAudit.For(
             caller,
             AccessKind.FederatedRead,
@@ -95,7 +124,8 @@ internal static class GetRecordEndpoint
             $"{context.Request.Method} {Path}",
             status,
             description,
-            [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))]);
+            [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))],
+            breakGlass);
 
     private static ValueTask<RecordQuery> ReadFromQuery(HttpContext context)
     {
@@ -108,7 +138,7 @@ internal static class GetRecordEndpoint
             value = value[(bar + 1)..];
         }
 
-        return ValueTask.FromResult(RecordQuery.Create(value, Single(context, BirthDateParameter), Single(context, FamilyNameParameter)));
+        return ValueTask.FromResult(RecordQuery.Create(value, Single(context, BirthDateParameter), Single(context, FamilyNameParameter), Single(context, BreakGlass.Parameter)));
     }
 
     private static string? Single(HttpContext context, string name)
@@ -168,7 +198,7 @@ internal static class GetRecordEndpoint
             FhirString text => text.Value,
             _ => throw new InvalidRequestException($"{NhsNumberParameter} must be a valueIdentifier with system {NhsNumber.System}."),
         };
-        return RecordQuery.Create(nhsNumber, Optional(parameters, BirthDateParameter), Optional(parameters, FamilyNameParameter));
+        return RecordQuery.Create(nhsNumber, Optional(parameters, BirthDateParameter), Optional(parameters, FamilyNameParameter), Optional(parameters, BreakGlass.Parameter));
     }
 
     private static string? Optional(Parameters parameters, string name)
@@ -189,16 +219,16 @@ internal static class GetRecordEndpoint
             : throw new InvalidRequestException($"{NhsNumberParameter} must use the NHS number system {NhsNumber.System}, not '{system}'.", OperationOutcome.IssueType.CodeInvalid);
 
     /// <summary>What the caller asked for: the NHS number, and optionally the demographics they know the patient by.</summary>
-    internal sealed record RecordQuery(string? NhsNumber, string? BirthDate, string? FamilyName)
+    internal sealed record RecordQuery(string? NhsNumber, string? BirthDate, string? FamilyName, string? BreakGlassReason)
     {
-        public static RecordQuery Create(string? nhsNumber, string? birthDate, string? familyName)
+        public static RecordQuery Create(string? nhsNumber, string? birthDate, string? familyName, string? breakGlassReason)
         {
             if (!string.IsNullOrWhiteSpace(birthDate) && !Date.IsValidValue(birthDate.Trim()))
             {
                 throw new InvalidRequestException($"{BirthDateParameter} must be a date such as 1958-03-14 (YYYY-MM-DD, or YYYY-MM, or YYYY).");
             }
 
-            return new RecordQuery(nhsNumber, string.IsNullOrWhiteSpace(birthDate) ? null : birthDate.Trim(), string.IsNullOrWhiteSpace(familyName) ? null : familyName.Trim());
+            return new RecordQuery(nhsNumber, string.IsNullOrWhiteSpace(birthDate) ? null : birthDate.Trim(), string.IsNullOrWhiteSpace(familyName) ? null : familyName.Trim(), breakGlassReason);
         }
 
         public Demographics? SuppliedDemographics() =>

@@ -14,7 +14,7 @@ public static class RecordBundleBuilder
     private const string ParticipantType = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 
     /// <summary>The merged record; the caller decides what an empty one means (see the endpoint).</summary>
-    public static Bundle Build(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now, string? demographicsBasis = null)
+    public static Bundle Build(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now, IReadOnlyList<OperationOutcome.IssueComponent>? notices = null)
     {
         var bundle = new Bundle
         {
@@ -49,16 +49,8 @@ public static class RecordBundleBuilder
         }
 
         bundle.Total = bundle.Entry.Count(e => e.Search?.Mode == Bundle.SearchEntryMode.Match);
-        var issues = Issues(results);
-        if (demographicsBasis is not null)
-        {
-            // Say what the patient was confirmed against, so a clinician can judge what "not included" means.
-            issues.Insert(0, Outcomes.Issue(
-                OperationOutcome.IssueSeverity.Information,
-                OperationOutcome.IssueType.Informational,
-                $"Each source's patient was checked against the date of birth and name {demographicsBasis}."));
-        }
-
+        // Notices about the whole record (what the patient was confirmed against, break-glass) come before the per-source issues.
+        var issues = (notices ?? []).Concat(Issues(results)).ToList();
         if (issues.Count > 0)
         {
             bundle.Entry.Add(new Bundle.EntryComponent

@@ -35,6 +35,7 @@ public static class GatewayComposition
 
         app.MapConformance();
         app.MapFederation();
+        app.MapAuditorEndpoints();
         app.MapSourceProxy();
         app.MapFhirFallback();
         return app;
