@@ -84,7 +84,10 @@ public static class AuthenticationFeature
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(Policies.RecordViewer, p => p
                 .RequireAuthenticatedUser()
-                .AddRequirements(new GatewayRoleRequirement(Roles.Clinician), new ActiveAgreementRequirement()));
+                .AddRequirements(new GatewayRoleRequirement(Roles.Clinician), new ActiveAgreementRequirement()))
+            .AddPolicy(Policies.Auditor, p => p
+                .RequireAuthenticatedUser()
+                .AddRequirements(new GatewayRoleRequirement(Roles.Auditor)));
         return builder;
     }
 
