@@ -13,7 +13,7 @@ namespace WirralCareRecord.Gateway.Federation;
 /// Fetches one patient's record from one source: the Patient by NHS number, then every permitted record type
 /// in parallel, following <c>next</c> links. Anything the gateway cannot use is a <see cref="SourceFailureException"/>.
 /// </summary>
-internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time)
+internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time, ILogger<FhirSourceClient> logger)
 {
     public const string HttpClientName = "fhir-sources";
 
@@ -23,7 +23,7 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
         var baseUrl = source.FhirBaseUrl.ToString().TrimEnd('/');
         var client = httpClientFactory.CreateClient(HttpClientName);
 
-        var search = await GetBundleAsync(client, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, calls, cancellationToken);
+        var search = await GetAsync<Bundle>(client, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, calls, cancellationToken);
         var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
         if (match.Outcome != MatchOutcome.Match)
         {
@@ -32,6 +32,18 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
         }
 
         var patient = match.Patient!;
+        if (patient.Link.FirstOrDefault(l => l.Type == Patient.LinkType.ReplacedBy) is { } merged)
+        {
+            // The source merged this record into another: follow the link once, never a chain, and never off the source.
+            var successorId = PatientIdOf(merged.Other?.Reference, baseUrl)
+                ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but does not say into which of its own records");
+            patient = await GetAsync<Patient>(client, $"{baseUrl}/Patient/{Uri.EscapeDataString(successorId)}", correlationId, calls, cancellationToken);
+            if (patient.Link.Any(l => l.Type == Patient.LinkType.ReplacedBy) || string.IsNullOrEmpty(patient.Id))
+            {
+                return new SourceResult(grant, SourceOutcome.Conflict, null, [], time.GetUtcNow(), "holds a merged record that points to another merged record, so none of its data has been included", 0, calls.Count);
+            }
+        }
+
         var patientId = patient.Id!;
         var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
 
@@ -60,8 +72,16 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
                 continue;
             }
 
-            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || !RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl) || RecordSafety.IsRestricted(resource))
+            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || RecordSafety.IsRestricted(resource))
             {
+                withheld++;
+                continue;
+            }
+
+            if (!RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl))
+            {
+                // A source returning another person's data is a safety incident at that source: log it, without identifiers.
+                Log.WrongPatientItem(logger, source.OdsCode, resource.TypeName, correlationId);
                 withheld++;
                 continue;
             }
@@ -83,7 +103,7 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
                 throw new SourceFailureException(SourceOutcome.Failed, $"kept paging past {options.Value.MaxPagesPerType} pages");
             }
 
-            var bundle = await GetBundleAsync(client, url, correlationId, calls, cancellationToken);
+            var bundle = await GetAsync<Bundle>(client, url, correlationId, calls, cancellationToken);
             resources.AddRange(bundle.Entry
                 .Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match)
                 .Select(e => e.Resource)
@@ -100,7 +120,20 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
         return resources;
     }
 
-    private static async Task<Bundle> GetBundleAsync(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    private static string? PatientIdOf(string? reference, string baseUrl)
+    {
+        if (string.IsNullOrEmpty(reference))
+        {
+            return null;
+        }
+
+        var relative = reference.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) ? reference[(baseUrl.Length + 1)..] : reference;
+        var parts = relative.Split('/');
+        return parts.Length >= 2 && parts[0] == "Patient" && parts[1].Length > 0 && !relative.Contains("://", StringComparison.Ordinal) ? parts[1] : null;
+    }
+
+    private static async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+        where T : Resource
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
@@ -131,8 +164,14 @@ internal sealed class FhirSourceClient(IHttpClientFactory httpClientFactory, IOp
             throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
         }
 
-        return resource as Bundle
-            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered a search with {resource?.TypeName ?? "nothing"}, not a Bundle");
+        return resource as T
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource?.TypeName ?? "nothing"} where a {typeof(T).Name} was expected");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Source {OdsCode} returned a {ResourceType} not about the matched patient; withheld (correlation {CorrelationId})")]
+        public static partial void WrongPatientItem(ILogger logger, string odsCode, string resourceType, string correlationId);
     }
 }
 

@@ -30,7 +30,7 @@ public static class PatientMatcher
             .ToList();
         return carrying.Count switch
         {
-            0 => new(MatchOutcome.NoMatch, null, "holds no patient with this NHS number"),
+            0 => new(MatchOutcome.NoMatch, null, "holds no patient with this NHS number (the gateway does not search by name or other identifiers, so a record held without the NHS number is not found)"),
             1 => new(MatchOutcome.Match, carrying[0], "patient found by NHS number"),
             _ => new(MatchOutcome.Conflict, null, $"returned {carrying.Count} different patients for this NHS number, so none of its data has been included"),
         };

@@ -72,6 +72,43 @@ public sealed class CorroborationTests : IDisposable
     }
 
     [Fact]
+    public async Task GetRecord_SourceMergedThePatient_FollowsReplacedByOnceAndUsesTheSurvivingRecord()
+    {
+        var old = FhirSource.NewPatient("pas-old", Nhs);
+        old.Active = false;
+        old.Link.Add(new Patient.LinkComponent { Other = new ResourceReference("Patient/pas-new"), Type = Patient.LinkType.ReplacedBy });
+        var survivor = FhirSource.NewPatient("pas-new", Nhs);
+        _acute.WithPatient(old).WithRead(survivor).WithSearch("Condition", "pas-new", [ClinicalData.Condition("c-new", "pas-new")]);
+        using var host = new GatewayHost(_issuer, [_acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+
+        var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
+        Assert.Contains(bundle.Entry, e => e.Resource is Patient { Id: "pas-new" });
+        Assert.DoesNotContain(bundle.Entry, e => e.Resource is Patient { Id: "pas-old" });
+        Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c-new" });
+    }
+
+    [Fact]
+    public async Task GetRecord_MergedRecordPointsToAnotherMergedRecord_IsNotFollowedFurther()
+    {
+        var old = FhirSource.NewPatient("pas-old", Nhs);
+        old.Link.Add(new Patient.LinkComponent { Other = new ResourceReference("Patient/pas-mid"), Type = Patient.LinkType.ReplacedBy });
+        var middle = FhirSource.NewPatient("pas-mid", Nhs);
+        middle.Link.Add(new Patient.LinkComponent { Other = new ResourceReference("Patient/pas-new"), Type = Patient.LinkType.ReplacedBy });
+        _acute.WithPatient(old).WithRead(middle);
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
+        using var host = new GatewayHost(_issuer, [_gp, _acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+
+        var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
+        Assert.DoesNotContain(bundle.Entry, e => e.FullUrl?.Contains("/RBL/", StringComparison.Ordinal) == true);
+        Assert.Contains("merged record that points to another merged record", Assert.Single(bundle.SourceIssues()).Diagnostics, StringComparison.Ordinal);
+        Assert.DoesNotContain(_acute.RequestedPaths, p => p.Contains("pas-new", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task GetRecord_InvalidDateOfBirth_Returns400()
     {
         using var host = new GatewayHost(_issuer, [_gp]);
