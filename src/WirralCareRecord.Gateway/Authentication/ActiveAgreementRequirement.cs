@@ -19,7 +19,10 @@ internal sealed class ActiveAgreementHandler(IOrganisationRegistry registry, Tim
             return Task.CompletedTask;
         }
 
-        var decision = SharingRules.CanConsume(registry.Current, caller.OdsCode, UkDate.Today(time));
+        // A CIS2 token whose selected role cannot be used has no organisation for a reason the token, not the registry, explains.
+        var decision = caller.OrganisationRefusal is { } refusal
+            ? new ConsumerDecision(false, refusal, null)
+            : SharingRules.CanConsume(registry.Current, caller.OdsCode, UkDate.Today(time));
         if (decision.Allowed)
         {
             context.Succeed(requirement);
@@ -50,7 +53,7 @@ internal sealed class GatewayRoleHandler(IOptions<GatewayAuthenticationOptions> 
         }
         else if (caller is not null)
         {
-            context.Fail(new AuthorizationFailureReason(this, $"This needs the {requirement.Role} role, which your sign-in does not have."));
+            context.Fail(new AuthorizationFailureReason(this, caller.RoleRefusal(requirement.Role)));
         }
 
         return Task.CompletedTask;

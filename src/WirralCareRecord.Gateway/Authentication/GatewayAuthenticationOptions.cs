@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace WirralCareRecord.Gateway.Authentication;
 
@@ -14,6 +15,11 @@ public sealed class GatewayAuthenticationOptions
     /// <summary>The claim carrying purpose of use; absent means direct care.</summary>
     [Required]
     public string PurposeClaimType { get; set; } = "purpose";
+
+    /// <summary>How NHS CIS2 role claims map to gateway roles, for tokens of the CIS2 shape.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public Cis2Options Cis2 { get; set; } = new();
 
     /// <summary>The audience of tokens from the development issuer (Development only).</summary>
     [Required]

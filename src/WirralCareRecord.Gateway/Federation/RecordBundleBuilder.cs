@@ -48,6 +48,9 @@ public static class RecordBundleBuilder
             bundle.Entry.Add(ProvenanceEntry(result, targets));
         }
 
+        SameItemLinker.Link(results
+            .Where(r => r.Outcome == SourceOutcome.Returned)
+            .SelectMany(r => r.Resources.Select(resource => (r.OdsCode, resource))));
         bundle.Total = bundle.Entry.Count(e => e.Search?.Mode == Bundle.SearchEntryMode.Match);
         // Notices about the whole record (what the patient was confirmed against, break-glass) come before the per-source issues.
         var issues = (notices ?? []).Concat(Issues(results)).ToList();

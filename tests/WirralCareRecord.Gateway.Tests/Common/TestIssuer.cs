@@ -50,7 +50,10 @@ public sealed class TestIssuer : IDisposable
 
     public string MetadataAddress => $"{Issuer}/.well-known/openid-configuration";
 
-    /// <summary>A token for a user; every part can be spoiled to test a refusal.</summary>
+    /// <summary>
+    /// A token for a user; every part can be spoiled to test a refusal. <paramref name="extraClaims"/> are added last
+    /// and win over the defaults, for other token shapes such as NHS CIS2.
+    /// </summary>
     public string CreateToken(
         string? role = "Clinician",
         string? ods = "N85001",
@@ -58,7 +61,8 @@ public sealed class TestIssuer : IDisposable
         string? audience = null,
         string? issuer = null,
         DateTime? expires = null,
-        bool signWithOtherKey = false)
+        bool signWithOtherKey = false,
+        IDictionary<string, object>? extraClaims = null)
     {
         var now = DateTime.UtcNow;
         var claims = new Dictionary<string, object>
@@ -76,6 +80,11 @@ public sealed class TestIssuer : IDisposable
         if (ods is not null)
         {
             claims["ods"] = ods;
+        }
+
+        foreach (var (type, value) in extraClaims ?? new Dictionary<string, object>())
+        {
+            claims[type] = value;
         }
 
         var key = signWithOtherKey ? new RsaSecurityKey(_otherRsa) { KeyId = Key.KeyId } : Key;

@@ -55,6 +55,25 @@ public sealed class FederatedReadTests : IDisposable
     }
 
     [Fact]
+    public async Task GetRecord_SameAllergyAtTwoSources_KeepsBothAndLinksThem()
+    {
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Allergy("a-gp", "gp-1"), ClinicalData.Condition("c-gp", "gp-1"));
+        _acute.WithPatient(FhirSource.NewPatient("pas-1", Nhs), ClinicalData.Allergy("a-pas", "pas-1"), ClinicalData.Condition("c-pas", "pas-1", "22298006", "Myocardial infarction"));
+        using var host = Host(sources: [_gp, _acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
+
+        var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
+        var allergies = bundle.Entry.Select(e => e.Resource).OfType<AllergyIntolerance>().ToList();
+        Assert.Equal(2, allergies.Count);
+        var tags = allergies.Select(a => Assert.Single(a.Meta.Tag, t => t.System == "https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-same-item")).ToList();
+        Assert.Equal(tags[0].Code, tags[1].Code);
+        Assert.Contains("N85001", tags[0].Display, StringComparison.Ordinal);
+        Assert.Contains("RBL", tags[0].Display, StringComparison.Ordinal);
+        Assert.All(bundle.Entry.Select(e => e.Resource).OfType<Condition>(), c => Assert.DoesNotContain(c.Meta.Tag, t => t.System == "https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-same-item"));
+    }
+
+    [Fact]
     public async Task GetRecord_PostWithParameters_ReturnsSameRecordAsGet()
     {
         _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
