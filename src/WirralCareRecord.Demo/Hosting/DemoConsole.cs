@@ -24,7 +24,9 @@ internal static class DemoConsole
         foreach (var person in SyntheticPopulation.People)
         {
             var registered = SyntheticPopulation.Practice(person.RegisteredGpOdsCode);
-            Console.WriteLine($"  {person.NhsNumber}  {person.DisplayName,-20} {person.AgeOn(SyntheticPopulation.ReferenceDate),3}  {string.Join(' ', person.HeldBy),-20}  registered with {registered.OdsCode} {registered.Name}");
+            var practice = $"{registered.OdsCode} {registered.Name}";
+            var line = $"  {person.NhsNumber}  {person.DisplayName,-20} {person.AgeOn(SyntheticPopulation.ReferenceDate),3}  {string.Join(' ', person.HeldBy),-20}  registered with ";
+            Console.WriteLine(person.HardCase == DemoHardCase.None ? line + practice : $"{line}{practice,-32}  <- {HardCases.Note(person.HardCase)}");
         }
 
         Console.WriteLine($"  {SyntheticPopulation.UnknownNhsNumber}  (valid NHS number held by no source)");

@@ -1,9 +1,13 @@
 using System.Text.Json;
+using WirralCareRecord.Demo.Population;
 using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Demo.Hosting;
 
-/// <summary>Writes the registry seed file the gateway loads: the four sources, live, under one sharing agreement.</summary>
+/// <summary>
+/// Writes the registry seed file the gateway loads: the four sources, live, under one sharing agreement, and the
+/// objection to sharing of the hard case who made one.
+/// </summary>
 internal static class DemoRegistrySeed
 {
     public static string Write(DemoSourceSet sources, string folder)
@@ -38,6 +42,14 @@ internal static class DemoRegistrySeed
                     DataCategories = [],
                 },
             ],
+
+            // The hard case who objected to sharing: told at the practice three weeks ago, so always before today.
+            Objections = [.. SyntheticPopulation.People.Where(p => p.HardCase == DemoHardCase.ObjectedToSharing).Select(p => new RegistrySeedFile.ObjectionEntry
+            {
+                NhsNumber = p.NhsNumber,
+                RecordedOn = today.AddDays(-21),
+                RecordedBy = $"{SyntheticPopulation.RiversideMedicalCentre.Name} reception",
+            })],
         };
 
         Directory.CreateDirectory(folder);

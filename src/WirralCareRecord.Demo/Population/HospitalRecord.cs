@@ -207,7 +207,7 @@ internal static class HospitalRecord
         var person = chart.Person;
         var text = new StringBuilder()
             .AppendLine("Wirral University Teaching Hospital - discharge summary")
-            .AppendLine(CultureInfo.InvariantCulture, $"Patient: {person.DisplayName}, NHS number {person.NhsNumber}, born {person.BirthDate:d MMMM yyyy}")
+            .AppendLine(CultureInfo.InvariantCulture, $"Patient: {person.DisplayName}, NHS number {person.NhsNumber}, born {HardCases.BirthDateHeldBy(person, chart.Source):d MMMM yyyy}")
             .AppendLine(CultureInfo.InvariantCulture, $"Admitted {admitted:d MMMM yyyy}, discharged {discharged:d MMMM yyyy} under {consultant}")
             .AppendLine(CultureInfo.InvariantCulture, $"Primary diagnosis: {diagnosis.Display}")
             .AppendLine(CultureInfo.InvariantCulture, $"Allergies: {(person.AllergyCodes.Count == 0 ? "No known drug allergies" : string.Join("; ", person.AllergyCodes.Select(c => ClinicalCatalogue.AllergyFor(c).Code.Display)))}")

@@ -67,6 +67,14 @@ internal sealed class PatientChart
     /// <summary>A time in surgery or clinic hours on <paramref name="day"/>.</summary>
     public DateTimeOffset DaytimeOn(DateOnly day) => At(day, Random.Next(8, 17), Random.Next(0, 12) * 5);
 
+    /// <summary>Another Patient for the same person at this source, such as a registration retired by a merge; nothing the chart adds refers to it.</summary>
+    public Patient AddPatient(Func<string, Patient> create)
+    {
+        var patient = create(_newId("Patient"));
+        _resources.Add(patient);
+        return patient;
+    }
+
     private T Add<T>(T resource)
         where T : Resource
     {

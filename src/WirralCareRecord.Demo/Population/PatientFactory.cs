@@ -3,7 +3,10 @@ using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Demo.Population;
 
-/// <summary>Builds the Patient a source holds: the same demographics everywhere (as traced from PDS), its own id.</summary>
+/// <summary>
+/// Builds the Patient a source holds: the same demographics everywhere (as traced from PDS), its own id; only a
+/// hard case (<see cref="HardCases"/>) may hold another date of birth at one source.
+/// </summary>
 internal static class PatientFactory
 {
     private const string VerificationStatusExtension = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus";
@@ -36,7 +39,7 @@ internal static class PatientFactory
                 },
             ],
             Gender = person.Gender,
-            BirthDate = PatientChart.Date(person.BirthDate),
+            BirthDate = PatientChart.Date(HardCases.BirthDateHeldBy(person, source)),
             Address =
             [
                 new Address

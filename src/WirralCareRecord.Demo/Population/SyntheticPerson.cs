@@ -29,6 +29,9 @@ public sealed record SyntheticPerson(
     IReadOnlyList<string> ConditionCodes,
     IReadOnlyList<string> AllergyCodes)
 {
+    /// <summary>The safety behaviour this person is in the population to show, if any (see <see cref="HardCases"/>).</summary>
+    public DemoHardCase HardCase { get; init; }
+
     public string DisplayName => $"{GivenName} {FamilyName}";
 
     public bool IsHeldBy(string odsCode) => HeldBy.Contains(odsCode, StringComparer.OrdinalIgnoreCase);

@@ -17,7 +17,7 @@ public static class SyntheticPopulation
     /// </summary>
     public static readonly DateOnly ReferenceDate = new(2026, 11, 1);
 
-    /// <summary>How many people <see cref="People"/> holds.</summary>
+    /// <summary>How many ordinary people <see cref="People"/> holds, before the four hard cases.</summary>
     public const int DefaultSize = 24;
 
     public static DemoOrganisation RiversideMedicalCentre { get; } = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice, 1, "Birkenhead");
@@ -38,15 +38,19 @@ public static class SyntheticPopulation
     public static IReadOnlyList<DemoOrganisation> Organisations { get; } =
         [RiversideMedicalCentre, HoylakeRoadSurgery, WirralUniversityTeachingHospital, WirralCommunityHealthAndCare];
 
-    /// <summary>The default population of <see cref="DefaultSize"/> people.</summary>
-    public static IReadOnlyList<SyntheticPerson> People { get; } = Create(DefaultSize);
+    /// <summary>
+    /// The default population: <see cref="DefaultSize"/> ordinary people, then the four hard cases
+    /// (<see cref="DemoHardCase"/>), whose NHS numbers continue the same sequence so the ordinary people's never change.
+    /// </summary>
+    public static IReadOnlyList<SyntheticPerson> People { get; } = [.. Create(DefaultSize), .. HardCases.Create(DefaultSize)];
 
     /// <summary>A valid test-range NHS number that no population smaller than 99,000 people contains.</summary>
     public static string UnknownNhsNumber { get; } = NhsNumber.TestRange(99_001)[^1];
 
     /// <summary>
-    /// <paramref name="count"/> people; the first <see cref="DefaultSize"/> are <see cref="People"/>, and the pattern of
-    /// who holds whom repeats after that, so a larger population keeps the same mix.
+    /// <paramref name="count"/> ordinary people; the first <see cref="DefaultSize"/> are those in <see cref="People"/>, and the
+    /// pattern of who holds whom repeats after that, so a larger population keeps the same mix. Beyond <see cref="DefaultSize"/>
+    /// the NHS numbers are the hard cases' numbers, so do not serve a larger population together with <see cref="People"/>.
     /// </summary>
     public static IReadOnlyList<SyntheticPerson> Create(int count) =>
         [.. NhsNumber.TestRange(count).Select((nhsNumber, index) => PersonFactory.Create(index, nhsNumber))];
@@ -82,6 +86,8 @@ public static class SyntheticPopulation
                     CommunityRecord.Write(chart, recordSizeMultiplier);
                     break;
             }
+
+            HardCases.Complete(chart);
         }
 
         return resources;

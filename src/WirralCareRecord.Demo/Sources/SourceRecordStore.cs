@@ -1,4 +1,6 @@
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Utility;
+using WirralCareRecord.Demo.Population;
 
 namespace WirralCareRecord.Demo.Sources;
 
@@ -46,7 +48,10 @@ internal sealed class SourceRecordStore
 
     public Resource? Read(string type, string id) => _byId.GetValueOrDefault((type, id));
 
-    /// <summary>Patients with an identifier matching a FHIR token: <c>system|value</c>, <c>value</c> (any system) or <c>|value</c> (no system).</summary>
+    /// <summary>
+    /// Patients with an identifier matching a FHIR token: <c>system|value</c>, <c>value</c> (any system) or <c>|value</c> (no system).
+    /// A Patient marked <see cref="NotFoundByIdentifierSearch"/> (the survivor of a merge) is left out, as a stale search index would.
+    /// </summary>
     public IReadOnlyList<Patient> FindPatients(string? token)
     {
         if (token is null)
@@ -56,7 +61,8 @@ internal sealed class SourceRecordStore
 
         var bar = token.IndexOf('|', StringComparison.Ordinal);
         var (system, value) = bar < 0 ? (null, token) : (token[..bar], token[(bar + 1)..]);
-        return [.. _patients.Where(p => p.Identifier.Any(i => i.Value == value && (system is null || (i.System ?? "") == system)))];
+        return [.. _patients.Where(p => !p.HasAnnotation<NotFoundByIdentifierSearch>()
+            && p.Identifier.Any(i => i.Value == value && (system is null || (i.System ?? "") == system)))];
     }
 
     public IReadOnlyList<Resource> ForPatient(string type, string patientId) =>

@@ -21,6 +21,14 @@ internal sealed partial class FederatedRecordService(
 {
     public Objection? ObjectionFor(string nhsNumber) => registry.Current.ObjectionFor(nhsNumber);
 
+    /// <summary>Whether this caller's kind of organisation must show a legitimate relationship with the patient.</summary>
+    public bool RequiresLegitimateRelationship(CallerIdentity caller) =>
+        caller.OdsCode is not null && registry.Current.Find(caller.OdsCode) is { } organisation
+        && options.Value.LegitimateRelationshipRequiredFor.Contains(organisation.Kind);
+
+    public bool HasLegitimateRelationship(IReadOnlyList<SourceResult> results, CallerIdentity caller) =>
+        LegitimateRelationship.Holds(results, caller.OdsCode!, time.GetUtcNow(), options.Value.LegitimateRelationshipDays);
+
     public IReadOnlyList<SourceGrant> SelectSources(CallerIdentity caller) =>
         caller.OdsCode is null ? [] : SharingRules.SelectSources(registry.Current, caller.OdsCode, UkDate.Today(time));
 

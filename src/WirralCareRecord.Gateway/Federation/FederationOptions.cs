@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Federation;
 
@@ -37,6 +38,17 @@ public sealed class FederationOptions
     /// <summary>How long a source with an open breaker is skipped before the gateway tries it again.</summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan BreakerBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Kinds of organisation whose staff must show a legitimate relationship with the patient (registered with the
+    /// caller's practice, or seen at the caller's organisation recently) or break the glass. NHS direct care is trusted by
+    /// default; social care is not.
+    /// </summary>
+    public List<OrganisationKind> LegitimateRelationshipRequiredFor { get; set; } = [OrganisationKind.SocialCare];
+
+    /// <summary>How recent an encounter or episode of care at the caller's organisation must be to count.</summary>
+    [Range(1, 3650)]
+    public int LegitimateRelationshipDays { get; set; } = 365;
 
     public static IReadOnlyList<string> DefaultRecordTypes { get; } =
     [

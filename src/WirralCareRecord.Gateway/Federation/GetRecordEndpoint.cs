@@ -81,6 +81,22 @@ internal static class GetRecordEndpoint
                 throw NothingReturned(results);
             }
 
+            if (services.Federation.RequiresLegitimateRelationship(caller) && !services.Federation.HasLegitimateRelationship(results, caller))
+            {
+                if (breakGlass is null)
+                {
+                    throw new GatewayException(
+                        StatusCodes.Status403Forbidden,
+                        OperationOutcome.IssueType.Forbidden,
+                        $"{caller.OdsCode} has no recorded relationship with this patient (not registered with you, and not seen by you recently), so the record is not shown. If you need it to care for the patient now, give a break-glass reason (header {BreakGlass.Header} or parameter {BreakGlass.Parameter}); the access will be reviewed.");
+                }
+
+                notices.Add(Outcomes.Issue(
+                    OperationOutcome.IssueSeverity.Warning,
+                    OperationOutcome.IssueType.Forbidden,
+                    "No relationship with this patient is recorded for your organisation. The record has been opened by break-glass and the access will be reviewed."));
+            }
+
             var gatewayBase = GatewayAddresses.BaseOf(context.Request);
             if (corroborated.Reference is { } reference)
             {
