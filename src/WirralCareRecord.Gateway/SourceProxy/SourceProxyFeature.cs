@@ -8,6 +8,7 @@ public static class SourceProxyFeature
     public static IHostApplicationBuilder AddSourceProxy(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IProxyConfigProvider, SourceRoutes>();
+        builder.Services.AddSingleton<SourceObjectionCheck>();
         builder.Services.AddReverseProxy().AddTransforms<SourceResponseTransforms>();
         return builder;
     }

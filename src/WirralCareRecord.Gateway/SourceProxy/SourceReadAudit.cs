@@ -9,7 +9,7 @@ internal static class SourceReadAudit
 {
     private static readonly object AuditedKey = new();
 
-    public static async Task RecordAsync(HttpContext context, AuditTrail audit, CallerIdentity caller, string odsCode, string outcome, int status, string? description, int resources)
+    public static async Task RecordAsync(HttpContext context, AuditTrail audit, CallerIdentity caller, string odsCode, string outcome, int status, string? description, int resources, string? breakGlass = null)
     {
         if (!context.Items.TryAdd(AuditedKey, true))
         {
@@ -25,7 +25,8 @@ internal static class SourceReadAudit
                 $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}",
                 status,
                 description,
-                [new SourceAuditEntry(odsCode, outcome, resources, 0, 1)]),
+                [new SourceAuditEntry(odsCode, outcome, resources, 0, 1)],
+                breakGlass),
             context.RequestAborted);
     }
 }

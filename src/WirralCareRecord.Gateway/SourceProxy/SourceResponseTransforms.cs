@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Audit;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Federation;
@@ -18,7 +19,7 @@ namespace WirralCareRecord.Gateway.SourceProxy;
 /// is read as FHIR, every source address in it (fullUrl, links, references, Location) is rewritten to the gateway's,
 /// and the read is audited before a byte goes back; what is not FHIR JSON is replaced by a 502 OperationOutcome.
 /// </summary>
-internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, AuditTrail audit, IOptions<GatewayAuthenticationOptions> authentication) : ITransformProvider
+internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, AuditTrail audit, SourceObjectionCheck objections, IOptions<GatewayAuthenticationOptions> authentication) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -106,9 +107,40 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
             withheld = true;
         }
 
+        string? breakGlass = null;
+        var badRequest = false;
+        if (resource is not null && problem is null)
+        {
+            try
+            {
+                breakGlass = BreakGlass.Validate(context.Request.Headers[BreakGlass.Header].ToString());
+                if (await objections.FindAsync(resource, sourceBase, context.CorrelationId(), context.RequestAborted) is { } objection && breakGlass is null)
+                {
+                    problem = $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record. In an emergency, repeat the request with a break-glass reason in the {BreakGlass.Header} header; the access will be reviewed.";
+                    resource = null;
+                    withheld = true;
+                }
+            }
+            catch (SourceFailureException failure)
+            {
+                // Whose record it is could not be established, so an objection cannot be ruled out: fail closed.
+                problem = $"Organisation {odsCode} {failure.Message}, so it has not been shown.";
+                resource = null;
+            }
+            catch (InvalidRequestException invalid)
+            {
+                problem = invalid.Message;
+                resource = null;
+                badRequest = true;
+            }
+        }
+
         var upstreamStatus = context.Response.StatusCode;
-        var status = problem is null ? upstreamStatus : withheld ? StatusCodes.Status403Forbidden : StatusCodes.Status502BadGateway;
-        var outcome = withheld ? "withheld" : problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
+        var status = problem is null ? upstreamStatus
+            : withheld ? StatusCodes.Status403Forbidden
+            : badRequest ? StatusCodes.Status400BadRequest
+            : StatusCodes.Status502BadGateway;
+        var outcome = withheld || badRequest ? "withheld" : problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
         var resources = resource is Bundle bundle ? bundle.Entry.Count(e => e.Resource is not null and not OperationOutcome) : resource is null or OperationOutcome ? 0 : 1;
 
         // The audit is written before the answer. YARP would report an exception thrown here as a forwarding
@@ -116,7 +148,7 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
         context.Response.Headers.ContentLength = null;
         try
         {
-            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome, status, problem, resources);
+            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome, status, problem, resources, breakGlass);
         }
         catch (AuditUnavailableException unavailable)
         {
@@ -127,7 +159,7 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
 
         if (problem is not null)
         {
-            await Outcomes.WriteAsync(context, status, Outcomes.Create(withheld ? OperationOutcome.IssueType.Suppressed : OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));
+            await Outcomes.WriteAsync(context, status, Outcomes.Create(withheld ? OperationOutcome.IssueType.Suppressed : badRequest ? OperationOutcome.IssueType.Invalid : OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));
             return;
         }
 

@@ -64,6 +64,42 @@ public sealed class SourceRouteTests : IDisposable
     }
 
     [Fact]
+    public async Task SourceRoute_PatientHasObjected_ReadsAndSearchesAreRefusedUnlessBreakGlass()
+    {
+        const string objector = "9000000017";
+        var patient = FhirSource.NewPatient("pas-9", objector);
+        _acute.WithPatient(patient).WithRead(patient).WithRead(ClinicalData.Condition("c9", "pas-9")).WithSearch("Condition", "pas-9", [ClinicalData.Condition("c9", "pas-9")]);
+        using var host = new GatewayHost(_issuer, [_acute], registry => registry.Objections.Add(new() { NhsNumber = objector, RecordedOn = new DateOnly(2026, 3, 5), RecordedBy = "reception" }));
+        var client = host.CreateClient(_issuer.CreateToken());
+
+        var search = await client.GetAsync($"/sources/RBL/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{objector}");
+        var item = await client.GetAsync("/sources/RBL/fhir/Condition/c9");
+        var items = await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-9");
+        client.DefaultRequestHeaders.Add("X-Break-Glass-Reason", "Unconscious in resus, allergies unknown");
+        var breakGlass = await client.GetAsync("/sources/RBL/fhir/Condition/c9");
+
+        foreach (var refused in new[] { search, item, items })
+        {
+            Assert.Contains("opted out", (await FhirAssert.OutcomeAsync(refused, HttpStatusCode.Forbidden)).Text(), StringComparison.Ordinal);
+        }
+
+        await FhirAssert.ReadAsync<Condition>(breakGlass, HttpStatusCode.OK);
+        Assert.Equal("BTG", host.AuditEvents()[^1].PurposeOfEvent.Single().Coding.Single().Code);
+    }
+
+    [Fact]
+    public async Task SourceRoute_ItemsPatientCannotBeEstablished_IsNotShown()
+    {
+        _acute.WithRead(ClinicalData.Condition("c9", "pas-gone"));
+        using var host = new GatewayHost(_issuer, [_acute], registry => registry.Objections.Add(new() { NhsNumber = "9000000017", RecordedOn = new DateOnly(2026, 3, 5), RecordedBy = "reception" }));
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c9");
+
+        var outcome = await FhirAssert.OutcomeAsync(response, HttpStatusCode.BadGateway);
+        Assert.Contains("could not confirm whose record this is", outcome.Text(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SourceRoute_CallersTokenIsNeverSentToTheSource()
     {
         _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
