@@ -1,3 +1,4 @@
+using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.Agreements;
@@ -25,4 +26,16 @@ public static class BreakGlass
             ? trimmed
             : throw new InvalidRequestException($"A break-glass reason must say why, in at least {MinimumReasonLength} characters, so the access can be reviewed.");
     }
+
+    /// <summary>
+    /// A rule that closes the record: refused (403, with how to override) without a break-glass reason; with one, the
+    /// record opens and the returned warning goes in the answer so the clinician knows the access will be reviewed.
+    /// </summary>
+    public static OperationOutcome.IssueComponent OverrideOrRefuse(string? reason, OperationOutcome.IssueType code, string refusal, string openedBecause) =>
+        reason is null
+            ? throw new GatewayException(
+                StatusCodes.Status403Forbidden,
+                code,
+                $"{refusal} In an emergency you may override this with a break-glass reason (header {Header} or parameter {Parameter}); the access will be reviewed.")
+            : Outcomes.Issue(OperationOutcome.IssueSeverity.Warning, code, $"{openedBecause} The record has been opened by break-glass and the access will be reviewed.");
 }

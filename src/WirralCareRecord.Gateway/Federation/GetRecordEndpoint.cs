@@ -52,18 +52,11 @@ internal static class GetRecordEndpoint
             if (services.Federation.ObjectionFor(nhsNumber!) is { } objection)
             {
                 // Checked before any source is asked: an objection means the record is not even fetched.
-                if (breakGlass is null)
-                {
-                    throw new GatewayException(
-                        StatusCodes.Status403Forbidden,
-                        OperationOutcome.IssueType.Suppressed,
-                        $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record, so no source has been asked. In an emergency you may override this with a break-glass reason (header {BreakGlass.Header} or parameter {BreakGlass.Parameter}); the access will be reviewed.");
-                }
-
-                notices.Add(Outcomes.Issue(
-                    OperationOutcome.IssueSeverity.Warning,
+                notices.Add(BreakGlass.OverrideOrRefuse(
+                    breakGlass,
                     OperationOutcome.IssueType.Suppressed,
-                    "This patient has opted out of the Wirral Care Record. The record has been opened by break-glass and the access will be reviewed."));
+                    $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record, so no source has been asked.",
+                    "This patient has opted out of the Wirral Care Record."));
             }
 
             var sources = services.Federation.SelectSources(caller);
@@ -83,18 +76,11 @@ internal static class GetRecordEndpoint
 
             if (services.Federation.RequiresLegitimateRelationship(caller) && !services.Federation.HasLegitimateRelationship(results, caller))
             {
-                if (breakGlass is null)
-                {
-                    throw new GatewayException(
-                        StatusCodes.Status403Forbidden,
-                        OperationOutcome.IssueType.Forbidden,
-                        $"{caller.OdsCode} has no recorded relationship with this patient (not registered with you, and not seen by you recently), so the record is not shown. If you need it to care for the patient now, give a break-glass reason (header {BreakGlass.Header} or parameter {BreakGlass.Parameter}); the access will be reviewed.");
-                }
-
-                notices.Add(Outcomes.Issue(
-                    OperationOutcome.IssueSeverity.Warning,
+                notices.Add(BreakGlass.OverrideOrRefuse(
+                    breakGlass,
                     OperationOutcome.IssueType.Forbidden,
-                    "No relationship with this patient is recorded for your organisation. The record has been opened by break-glass and the access will be reviewed."));
+                    $"{caller.OdsCode} has no recorded relationship with this patient (not registered with you, and not seen by you recently), so the record is not shown.",
+                    "No relationship with this patient is recorded for your organisation."));
             }
 
             var gatewayBase = GatewayAddresses.BaseOf(context.Request);
