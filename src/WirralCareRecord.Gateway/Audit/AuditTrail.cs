@@ -7,14 +7,16 @@ namespace WirralCareRecord.Gateway.Audit;
 /// Records accesses before anything leaves the gateway. If the store fails the request fails with it:
 /// <see cref="AuditUnavailableException"/> (503), and no data is served unaudited.
 /// </summary>
-public sealed partial class AuditTrail(IAuditStore store, TimeProvider time, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
+public sealed partial class AuditTrail(IAuditStore store, TimeProvider time, IOptions<AuditOptions> options, GatewayTelemetry telemetry, ILogger<AuditTrail> logger)
 {
     public async Task RecordAsync(AccessAudit access, CancellationToken cancellationToken)
     {
         var auditEvent = AuditEventFactory.Create(access, time.GetUtcNow(), options.Value.InstanceId);
+        var started = time.GetTimestamp();
         try
         {
             await store.AppendAsync(auditEvent, cancellationToken);
+            telemetry.RecordAuditWrite(time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Federation;
@@ -15,6 +17,7 @@ internal sealed partial class FederatedRecordService(
     IOrganisationRegistry registry,
     FhirSourceClient client,
     SourcePipelines pipelines,
+    GatewayTelemetry telemetry,
     IOptions<FederationOptions> options,
     TimeProvider time,
     ILogger<FederatedRecordService> logger)
@@ -39,6 +42,8 @@ internal sealed partial class FederatedRecordService(
     {
         // Yield first so one source's synchronous set-up never delays starting the others.
         await Task.Yield();
+        using var activity = GatewayTelemetry.Source.StartActivity($"source {grant.Source.OdsCode}", ActivityKind.Internal);
+        activity?.SetTag("wcr.source.ods", grant.Source.OdsCode);
         var calls = new CallCounter();
         var started = time.GetTimestamp();
         try
@@ -47,6 +52,7 @@ internal sealed partial class FederatedRecordService(
                 async ct => await client.FetchRecordAsync(grant, nhsNumber, correlationId, calls, ct),
                 cancellationToken);
             Log.SourceAnswered(logger, grant.Source.OdsCode, SourceResult.Code(result.Outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId);
+            Finish(activity, grant, result.Outcome, calls, started, failed: false);
             return result;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -60,8 +66,22 @@ internal sealed partial class FederatedRecordService(
                 _ => (SourceOutcome.Failed, "failed unexpectedly"),
             };
             Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
+            Finish(activity, grant, outcome, calls, started, failed: true);
             return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), detail, 0, calls.Count);
         }
+    }
+
+    private void Finish(Activity? activity, SourceGrant grant, SourceOutcome outcome, CallCounter calls, long started, bool failed)
+    {
+        var code = SourceResult.Code(outcome);
+        activity?.SetTag("wcr.source.outcome", code);
+        activity?.SetTag("wcr.source.calls", calls.Count);
+        if (failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, code);
+        }
+
+        telemetry.RecordSource(grant.Source.OdsCode, code, time.GetElapsedTime(started).TotalMilliseconds, failed);
     }
 
     private static partial class Log

@@ -16,6 +16,7 @@ public static class GatewayComposition
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
         builder.AddGatewayDefaults();
+        builder.AddGatewayTelemetry();
         builder.AddGatewayAuthentication();
         builder.AddRegistry();
         builder.AddAudit();

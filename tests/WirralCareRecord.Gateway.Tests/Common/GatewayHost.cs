@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using OpenTelemetry.Trace;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
@@ -61,6 +62,9 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     /// <summary>The gateway's application logs, at the level operators run it (Information).</summary>
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Every span the gateway finished, as an OpenTelemetry exporter receives it.</summary>
+    public List<System.Diagnostics.Activity> Spans { get; } = [];
+
     /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
     public static RegistrySeedFile DefaultRegistry(IReadOnlyList<FhirSource> sources)
     {
@@ -99,6 +103,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
+            services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
+
             // Test-only: the issuer is WireMock on plain http, which Microsoft.Identity.Web refuses by default (see NOTES.md).
             // Configure runs before JwtBearer's own post-configuration, which would otherwise insist on https.
             services.Configure<JwtBearerOptions>(AuthenticationFeature.EntraScheme, jwt =>

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace WirralCareRecord.Gateway.Hosting;
+
+/// <summary>
+/// The gateway's own spans and metrics. Tags carry ODS codes, outcome codes and counts only: never an NHS number,
+/// a name or clinical content, so traces and metrics are as safe to ship as application logs.
+/// </summary>
+public sealed class GatewayTelemetry : IDisposable
+{
+    public const string Name = "WirralCareRecord.Gateway";
+
+    public static ActivitySource Source { get; } = new(Name);
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _reads;
+    private readonly Histogram<double> _sourceDuration;
+    private readonly Counter<long> _sourceFailures;
+    private readonly Histogram<double> _auditWrite;
+
+    public GatewayTelemetry(IMeterFactory meters)
+    {
+        _meter = meters.Create(Name);
+        _reads = _meter.CreateCounter<long>("wcr.record.reads", description: "Federated record reads, by outcome (HTTP status).");
+        _sourceDuration = _meter.CreateHistogram<double>("wcr.source.duration", "ms", "Time to fetch a patient's record from one source.");
+        _sourceFailures = _meter.CreateCounter<long>("wcr.source.failures", description: "Sources that did not contribute, by kind (timed-out, failed, unreadable, circuit-open).");
+        _auditWrite = _meter.CreateHistogram<double>("wcr.audit.write.duration", "ms", "Time to store an AuditEvent durably.");
+    }
+
+    public void RecordRead(int status) => _reads.Add(1, new KeyValuePair<string, object?>("http.response.status_code", status));
+
+    public void RecordSource(string odsCode, string outcome, double milliseconds, bool failed)
+    {
+        var tags = new TagList { { "wcr.source.ods", odsCode }, { "wcr.source.outcome", outcome } };
+        _sourceDuration.Record(milliseconds, tags);
+        if (failed)
+        {
+            _sourceFailures.Add(1, tags);
+        }
+    }
+
+    public void RecordAuditWrite(double milliseconds) => _auditWrite.Record(milliseconds);
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,47 @@
+using System.Net;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Tests.Common;
+
+namespace WirralCareRecord.Gateway.Tests.Audit;
+
+public sealed class TelemetryTests : IDisposable
+{
+    private const string Nhs = "9000000009";
+    private readonly TestIssuer _issuer = new();
+    private readonly FhirSource _gp = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice);
+    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
+
+    [Fact]
+    public async Task GetRecord_OneTraceWithASpanPerSourceAndNoPatientIdentifiers()
+    {
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs, family: "Featherstonehaugh"), ClinicalData.Condition("c1", "gp-1"));
+        _acute.AnswerEverything(HttpStatusCode.InternalServerError, "{}", FhirJson.ContentType);
+        using var host = new GatewayHost(_issuer, [_gp, _acute]);
+
+        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var spans = host.Spans.ToList();
+        var gp = Assert.Single(spans, s => s.DisplayName == "source N85001");
+        var acute = Assert.Single(spans, s => s.DisplayName == "source RBL");
+        Assert.Equal("returned", gp.GetTagItem("wcr.source.outcome"));
+        Assert.Equal("failed", acute.GetTagItem("wcr.source.outcome"));
+        Assert.Equal(System.Diagnostics.ActivityStatusCode.Error, acute.Status);
+        // WireMock runs in this process too, so its server spans are here as well: the request is the root of the trace.
+        var request = Assert.Single(spans, s => s.Kind == System.Diagnostics.ActivityKind.Server && s.TraceId == gp.TraceId && s.ParentSpanId == default);
+        Assert.All(new[] { gp, acute }, s => Assert.Equal(request.TraceId, s.TraceId));
+        Assert.Contains(_gp.Server.LogEntries, e => e.RequestMessage!.Headers!.ContainsKey("traceparent"));
+        // The request's query is recorded, with its values redacted: the scan below covers it.
+        Assert.Contains("patientNHSNumber=Redacted", request.GetTagItem("url.query") as string, StringComparison.Ordinal);
+        var everything = spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(s.DisplayName)).ToList();
+        Assert.DoesNotContain(everything, text => text.Contains(Nhs, StringComparison.Ordinal) || text.Contains("Featherstonehaugh", StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        _gp.Dispose();
+        _acute.Dispose();
+        _issuer.Dispose();
+    }
+}
