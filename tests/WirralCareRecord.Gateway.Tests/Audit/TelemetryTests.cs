@@ -19,19 +19,25 @@ public sealed class TelemetryTests : IDisposable
         _acute.AnswerEverything(HttpStatusCode.InternalServerError, "{}", FhirJson.ContentType);
         using var host = new GatewayHost(_issuer, [_gp, _acute]);
 
-        var response = await host.CreateClient(_issuer.CreateToken()).GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+        // Tracers listen process-wide and tests run in parallel: pin this request's trace id and look only at it.
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var caller = System.Diagnostics.ActivitySpanId.CreateRandom();
+        var client = host.CreateClient(_issuer.CreateToken());
+        client.DefaultRequestHeaders.Add("traceparent", $"00-{traceId}-{caller}-01");
+
+        var response = await client.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var spans = host.Spans.ToList();
+        var spans = host.Spans.Snapshot().Where(s => s.TraceId == traceId).ToList();
         var gp = Assert.Single(spans, s => s.DisplayName == "source N85001");
         var acute = Assert.Single(spans, s => s.DisplayName == "source RBL");
         Assert.Equal("returned", gp.GetTagItem("wcr.source.outcome"));
         Assert.Equal("failed", acute.GetTagItem("wcr.source.outcome"));
         Assert.Equal(System.Diagnostics.ActivityStatusCode.Error, acute.Status);
-        // WireMock runs in this process too, so its server spans are here as well: the request is the root of the trace.
-        var request = Assert.Single(spans, s => s.Kind == System.Diagnostics.ActivityKind.Server && s.TraceId == gp.TraceId && s.ParentSpanId == default);
+        // WireMock runs in this process too, so its server spans are here as well: the request's span is the caller's child.
+        var request = Assert.Single(spans, s => s.Kind == System.Diagnostics.ActivityKind.Server && s.ParentSpanId == caller);
         Assert.All(new[] { gp, acute }, s => Assert.Equal(request.TraceId, s.TraceId));
-        Assert.Contains(_gp.Server.LogEntries, e => e.RequestMessage!.Headers!.ContainsKey("traceparent"));
+        Assert.Contains(_gp.Server.LogEntries, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
         // The request's query is recorded, with its values redacted: the scan below covers it.
         Assert.Contains("patientNHSNumber=Redacted", request.GetTagItem("url.query") as string, StringComparison.Ordinal);
         var everything = spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(s.DisplayName)).ToList();

@@ -63,7 +63,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     public CapturedLogs Logs { get; } = new();
 
     /// <summary>Every span the gateway finished, as an OpenTelemetry exporter receives it.</summary>
-    public List<System.Diagnostics.Activity> Spans { get; } = [];
+    public SpanCollection Spans { get; } = new();
 
     /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
     public static RegistrySeedFile DefaultRegistry(IReadOnlyList<FhirSource> sources)
