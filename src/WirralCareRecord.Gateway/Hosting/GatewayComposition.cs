@@ -18,6 +18,7 @@ public static class GatewayComposition
         builder.AddGatewayDefaults();
         builder.AddGatewayTelemetry();
         builder.AddGatewayAuthentication();
+        builder.AddRecordRateLimits();
         builder.AddRegistry();
         builder.AddAudit();
         builder.AddFederation();

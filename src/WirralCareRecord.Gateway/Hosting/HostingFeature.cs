@@ -35,6 +35,8 @@ public static class HostingFeature
         app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After sign-in, so limits apply per user and organisation; refusals by sign-in never count against them.
+        app.UseRateLimiter();
         return app;
     }
 

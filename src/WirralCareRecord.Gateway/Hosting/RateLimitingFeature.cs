@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Audit;
+using WirralCareRecord.Gateway.Authentication;
+
+namespace WirralCareRecord.Gateway.Hosting;
+
+/// <summary>Limits on record reads, per user and per organisation, so one account or system cannot trawl the record.</summary>
+public sealed class RateLimitOptions
+{
+    public const string SectionName = "RateLimits";
+
+    /// <summary>Record reads (federated and single-source) one user may make per minute.</summary>
+    [Range(1, 100_000)]
+    public int PerUserPerMinute { get; set; } = 120;
+
+    /// <summary>Record reads all users of one organisation may make per minute.</summary>
+    [Range(1, 1_000_000)]
+    public int PerOrganisationPerMinute { get; set; } = 3000;
+}
+
+/// <summary>ASP.NET Core rate limiting on record reads: 429 with Retry-After and an OperationOutcome, audited.</summary>
+public static class RateLimitingFeature
+{
+    public static IHostApplicationBuilder AddRecordRateLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.SectionName);
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, IOptions<GatewayAuthenticationOptions>>((limiter, limits, authentication) =>
+        {
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                Partition(limits.Value.PerUserPerMinute, caller => "user:" + caller.UserId, authentication),
+                Partition(limits.Value.PerOrganisationPerMinute, caller => "org:" + (caller.OdsCode ?? "none"), authentication));
+            limiter.OnRejected = RejectAsync;
+        });
+        return builder;
+    }
+
+    private static PartitionedRateLimiter<HttpContext> Partition(int perMinute, Func<CallerIdentity, string> key, IOptions<GatewayAuthenticationOptions> authentication) =>
+        PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            IsRecordRead(context.Request.Path) && CallerIdentity.From(context.User, authentication.Value) is { } caller
+                ? RateLimitPartition.GetFixedWindowLimiter(key(caller), _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+                // Unauthenticated requests are refused by sign-in anyway; other endpoints are not record reads.
+                : RateLimitPartition.GetNoLimiter(string.Empty));
+
+    private static bool IsRecordRead(PathString path) =>
+        path.StartsWithSegments("/fhir/Patient/$wcr-getrecord") || path.StartsWithSegments("/sources");
+
+    private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+        var message = $"Too many record reads: the limit for you or your organisation has been reached. Try again in {seconds} s.";
+        var caller = CallerIdentity.From(context.User, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
+        await context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
+            AccessAudit.For(
+                caller,
+                context.Request.Path.StartsWithSegments("/sources") ? AccessKind.SourceRead : AccessKind.FederatedRead,
+                context.CorrelationId(),
+                null,
+                $"{context.Request.Method} {context.Request.Path}",
+                StatusCodes.Status429TooManyRequests,
+                message,
+                []),
+            cancellationToken);
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await Outcomes.WriteAsync(context, StatusCodes.Status429TooManyRequests, Outcomes.Create(OperationOutcome.IssueType.Throttled, message, context.CorrelationId()));
+    }
+}
