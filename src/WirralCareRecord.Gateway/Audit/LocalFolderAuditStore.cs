@@ -38,6 +38,14 @@ internal sealed class LocalFolderAuditStore(IOptions<AuditOptions> options, IHos
         }
     }
 
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_root);
+        var probe = Path.Combine(_root, $".probe-{_instance}-{Guid.NewGuid():N}");
+        await File.WriteAllBytesAsync(probe, NewLine, cancellationToken);
+        File.Delete(probe);
+    }
+
     public async IAsyncEnumerable<AuditEvent> ReadAsync(DateOnly firstDay, DateOnly lastDay, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))

@@ -85,6 +85,9 @@ public static class AuthenticationFeature
             .AddPolicy(Policies.RecordViewer, p => p
                 .RequireAuthenticatedUser()
                 .AddRequirements(new GatewayRoleRequirement(Roles.Clinician), new ActiveAgreementRequirement()))
+            .AddPolicy(Policies.Operations, p => p
+                .RequireAuthenticatedUser()
+                .AddRequirements(new GatewayRoleRequirement(Roles.OnboardingAdmin)))
             .AddPolicy(Policies.Auditor, p => p
                 .RequireAuthenticatedUser()
                 .AddRequirements(new GatewayRoleRequirement(Roles.Auditor)));

@@ -16,6 +16,9 @@ public static class Policies
     /// <summary>A clinician whose organisation holds an active sharing agreement as a consumer.</summary>
     public const string RecordViewer = "RecordViewer";
 
+    /// <summary>Onboarding staff, who also watch the sources' health.</summary>
+    public const string Operations = "Operations";
+
     /// <summary>An information governance auditor.</summary>
     public const string Auditor = "Auditor";
 }

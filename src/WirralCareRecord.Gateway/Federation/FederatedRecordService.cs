@@ -6,6 +6,8 @@ using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
 
 namespace WirralCareRecord.Gateway.Federation;
 
@@ -18,6 +20,7 @@ internal sealed partial class FederatedRecordService(
     FhirSourceClient client,
     SourcePipelines pipelines,
     GatewayTelemetry telemetry,
+    IProxyStateLookup proxyState,
     IOptions<FederationOptions> options,
     TimeProvider time,
     ILogger<FederatedRecordService> logger)
@@ -46,6 +49,13 @@ internal sealed partial class FederatedRecordService(
         activity?.SetTag("wcr.source.ods", grant.Source.OdsCode);
         var calls = new CallCounter();
         var started = time.GetTimestamp();
+        if (HealthFeature.StateOf(proxyState, grant.Source.OdsCode) == DestinationHealth.Unhealthy)
+        {
+            // YARP's probes of its /metadata are failing: say so at once rather than wait out its timeout.
+            Finish(activity, grant, SourceOutcome.Unavailable, calls, started, failed: true);
+            return new SourceResult(grant, SourceOutcome.Unavailable, null, [], time.GetUtcNow(), "is not answering the gateway's health checks, so it was not asked", 0, 0);
+        }
+
         try
         {
             var result = await pipelines.For(grant.Source).ExecuteAsync(

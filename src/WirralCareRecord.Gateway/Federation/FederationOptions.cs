@@ -50,6 +50,10 @@ public sealed class FederationOptions
     [Range(1, 3650)]
     public int LegitimateRelationshipDays { get; set; } = 365;
 
+    /// <summary>How often YARP probes each source's <c>/metadata</c>; two failures in a row mark it unavailable.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan SourceHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     public static IReadOnlyList<string> DefaultRecordTypes { get; } =
     [
         "AllergyIntolerance", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",

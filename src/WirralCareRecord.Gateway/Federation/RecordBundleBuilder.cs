@@ -84,7 +84,7 @@ public static class RecordBundleBuilder
                     SourceOutcome.TimedOut => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Timeout),
                     SourceOutcome.Conflict => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.MultipleMatches),
                     SourceOutcome.DemographicsDiffer => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Conflict),
-                    SourceOutcome.CircuitOpen => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Transient),
+                    SourceOutcome.CircuitOpen or SourceOutcome.Unavailable => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Transient),
                     _ => (OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Exception),
                 };
                 issues.Add(SourceIssue(severity, type, code, source.OdsCode, $"{name} {result.Detail}. Its data is not in this record."));

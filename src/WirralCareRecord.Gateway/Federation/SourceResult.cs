@@ -14,6 +14,7 @@ public enum SourceOutcome
     CircuitOpen,
     Conflict,
     DemographicsDiffer,
+    Unavailable,
 }
 
 /// <summary>The result of asking one source for a patient's record.</summary>
@@ -41,6 +42,7 @@ public sealed record SourceResult(
         SourceOutcome.CircuitOpen => "circuit-open",
         SourceOutcome.Conflict => "conflict",
         SourceOutcome.DemographicsDiffer => "demographics-differ",
+        SourceOutcome.Unavailable => "unavailable",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }

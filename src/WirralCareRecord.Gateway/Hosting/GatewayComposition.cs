@@ -24,6 +24,7 @@ public static class GatewayComposition
         builder.AddFederation();
         builder.AddSourceProxy();
         builder.AddConformance();
+        builder.AddGatewayHealth();
         return builder;
     }
 
@@ -35,6 +36,7 @@ public static class GatewayComposition
             app.MapDevelopmentTokens();
         }
 
+        app.MapGatewayHealth();
         app.MapConformance();
         app.MapFederation();
         app.MapAuditorEndpoints();

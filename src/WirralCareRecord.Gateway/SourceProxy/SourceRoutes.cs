@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 using Yarp.ReverseProxy.Configuration;
 
@@ -9,14 +11,14 @@ namespace WirralCareRecord.Gateway.SourceProxy;
 /// YARP routes and clusters generated from the registry: one route per source, <c>/sources/{ods}/fhir/{**path}</c>,
 /// read-only, behind the same sign-in and agreement policy as the federated read. Rebuilt when the registry changes.
 /// </summary>
-internal sealed class SourceRoutes(IOrganisationRegistry registry) : IProxyConfigProvider
+internal sealed class SourceRoutes(IOrganisationRegistry registry, IOptions<FederationOptions> federation) : IProxyConfigProvider
 {
     /// <summary>Route metadata naming the source organisation; its presence is what makes a route a source route.</summary>
     public const string SourceMetadataKey = "wcr-source";
 
-    public IProxyConfig GetConfig() => Build(registry.Current, registry.GetChangeToken());
+    public IProxyConfig GetConfig() => Build(registry.Current, registry.GetChangeToken(), federation.Value.SourceHealthCheckInterval);
 
-    internal static IProxyConfig Build(RegistrySnapshot snapshot, IChangeToken changeToken)
+    internal static IProxyConfig Build(RegistrySnapshot snapshot, IChangeToken changeToken, TimeSpan healthCheckInterval)
     {
         // Suspended or withdrawn organisations get no route at all; visibility of the rest is decided per caller.
         var sources = snapshot.Organisations.Where(o => o.State is LifecycleState.Live or LifecycleState.Pilot).ToList();
@@ -39,6 +41,18 @@ internal sealed class SourceRoutes(IOrganisationRegistry registry) : IProxyConfi
             HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
             {
                 ActivityTimeout = o.Timeout ?? TimeSpan.FromSeconds(30),
+            },
+            // YARP probes each source's CapabilityStatement; the federated read skips a source marked unhealthy.
+            HealthCheck = new HealthCheckConfig
+            {
+                Active = new ActiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Interval = healthCheckInterval,
+                    Timeout = TimeSpan.FromSeconds(5),
+                    Policy = "ConsecutiveFailures",
+                    Path = "/metadata",
+                },
             },
         }).ToList();
         return new Config(routes, clusters, changeToken);

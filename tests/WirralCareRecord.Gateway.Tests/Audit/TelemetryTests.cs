@@ -37,7 +37,7 @@ public sealed class TelemetryTests : IDisposable
         // WireMock runs in this process too, so its server spans are here as well: the request's span is the caller's child.
         var request = Assert.Single(spans, s => s.Kind == System.Diagnostics.ActivityKind.Server && s.ParentSpanId == caller);
         Assert.All(new[] { gp, acute }, s => Assert.Equal(request.TraceId, s.TraceId));
-        Assert.Contains(_gp.Server.LogEntries, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
+        Assert.Contains(_gp.DataRequests, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
         // The request's query is recorded, with its values redacted: the scan below covers it.
         Assert.Contains("patientNHSNumber=Redacted", request.GetTagItem("url.query") as string, StringComparison.Ordinal);
         var everything = spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(s.DisplayName)).ToList();

@@ -40,8 +40,14 @@ public sealed class FhirSource : IDisposable
 
     public string BaseUrl => Server.Url + "/fhir";
 
-    /// <summary>Requests this source has received, newest last.</summary>
-    public IReadOnlyList<string> RequestedPaths => [.. Server.LogEntries.Select(e => e.RequestMessage!.Path + (e.RequestMessage.RawQuery is { Length: > 0 } q ? "?" + q : ""))];
+    /// <summary>
+    /// Requests for data this source has received, oldest first. The gateway's health probes of <c>/metadata</c> arrive
+    /// on their own schedule, so they are left out: a test counting requests must not depend on when a probe fired.
+    /// </summary>
+    public IReadOnlyList<WireMock.Logging.ILogEntry> DataRequests =>
+        [.. Server.LogEntries.Where(e => e.RequestMessage?.Path?.EndsWith("/metadata", StringComparison.Ordinal) != true)];
+
+    public IReadOnlyList<string> RequestedPaths => [.. DataRequests.Select(e => e.RequestMessage!.Path + (e.RequestMessage.RawQuery is { Length: > 0 } q ? "?" + q : ""))];
 
     public static Patient NewPatient(string id, string nhsNumber, string family = "Jones", string given = "Sarah", string birthDate = "1958-03-14") => new()
     {

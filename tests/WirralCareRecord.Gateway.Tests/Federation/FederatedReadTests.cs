@@ -271,11 +271,11 @@ public sealed class FederatedReadTests : IDisposable
 
         await client.GetAsync(RecordUrl());
         await client.GetAsync(RecordUrl());
-        var callsBefore = _acute.Server.LogEntries.Count;
+        var callsBefore = _acute.DataRequests.Count;
         var response = await client.GetAsync(RecordUrl());
 
         var bundle = await FhirAssert.ReadAsync<Bundle>(response, HttpStatusCode.OK);
-        Assert.Equal(callsBefore, _acute.Server.LogEntries.Count);
+        Assert.Equal(callsBefore, _acute.DataRequests.Count);
         var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal("circuit-open", issue.Details.Coding.Single().Code);
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });

@@ -107,7 +107,7 @@ public sealed class SourceRouteTests : IDisposable
 
         await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
 
-        var forwarded = Assert.Single(_acute.Server.LogEntries).RequestMessage;
+        var forwarded = Assert.Single(_acute.DataRequests).RequestMessage!;
         Assert.False(forwarded.Headers?.ContainsKey("Authorization") ?? false);
         Assert.True(forwarded.Headers?.ContainsKey("X-Request-ID"));
     }
