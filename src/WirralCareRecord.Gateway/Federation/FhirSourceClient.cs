@@ -35,7 +35,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         if (patient.Link.FirstOrDefault(l => l.Type == Patient.LinkType.ReplacedBy) is { } merged)
         {
             // The source merged this record into another: follow the link once, never a chain, and never off the source.
-            var successorId = PatientIdOf(merged.Other?.Reference, baseUrl)
+            var successorId = RecordSafety.PatientIdOf(merged.Other?.Reference, baseUrl)
                 ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but does not say into which of its own records");
             patient = await GetAsync<Patient>(client, $"{baseUrl}/Patient/{Uri.EscapeDataString(successorId)}", correlationId, calls, cancellationToken);
             if (patient.Link.Any(l => l.Type == Patient.LinkType.ReplacedBy) || string.IsNullOrEmpty(patient.Id))
@@ -120,17 +120,10 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         return resources;
     }
 
-    private static string? PatientIdOf(string? reference, string baseUrl)
-    {
-        if (string.IsNullOrEmpty(reference))
-        {
-            return null;
-        }
-
-        var relative = reference.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) ? reference[(baseUrl.Length + 1)..] : reference;
-        var parts = relative.Split('/');
-        return parts.Length >= 2 && parts[0] == "Patient" && parts[1].Length > 0 && !relative.Contains("://", StringComparison.Ordinal) ? parts[1] : null;
-    }
+    /// <summary>Reads one resource from a source, with the same checks as a federated read; failures are <see cref="SourceFailureException"/>.</summary>
+    public Task<T> ReadAsync<T>(string url, string correlationId, CancellationToken cancellationToken)
+        where T : Resource =>
+        GetAsync<T>(httpClientFactory.CreateClient(HttpClientName), url, correlationId, new CallCounter(), cancellationToken);
 
     private static async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
         where T : Resource

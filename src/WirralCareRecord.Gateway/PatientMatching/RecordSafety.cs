@@ -27,24 +27,29 @@ public static class RecordSafety
     /// True when the resource points at <paramref name="patientId"/> at this source: relatively (<c>Patient/id</c>)
     /// or absolutely under the source's own base. A resource whose patient cannot be told is not about the patient.
     /// </summary>
-    public static bool IsAbout(Resource resource, string patientId, Uri sourceBase)
+    public static bool IsAbout(Resource resource, string patientId, Uri sourceBase) =>
+        PatientIdOf(PatientReferenceOf(resource)?.Reference, sourceBase.ToString().TrimEnd('/')) == patientId;
+
+    /// <summary>
+    /// The id of the Patient a reference points to at this source: <c>Patient/{id}</c>, optionally with a version or
+    /// under the source's own base. Null for anything else (another server, a contained or logical reference).
+    /// </summary>
+    public static string? PatientIdOf(string? reference, string sourceBase)
     {
-        var reference = PatientReferenceOf(resource)?.Reference;
         if (string.IsNullOrEmpty(reference))
         {
-            return false;
+            return null;
         }
 
-        var relative = "Patient/" + patientId;
-        if (string.Equals(reference, relative, StringComparison.Ordinal))
+        var relative = reference.StartsWith(sourceBase + "/", StringComparison.OrdinalIgnoreCase) ? reference[(sourceBase.Length + 1)..] : reference;
+        if (relative.Contains("://", StringComparison.Ordinal))
         {
-            return true;
+            return null;
         }
 
-        var absolute = sourceBase.ToString().TrimEnd('/') + "/" + relative;
-        return string.Equals(reference, absolute, StringComparison.Ordinal)
-            || reference.StartsWith(absolute + "/_history/", StringComparison.Ordinal)
-            || reference.StartsWith(relative + "/_history/", StringComparison.Ordinal);
+        var parts = relative.Split('/');
+        var versioned = parts.Length == 4 && parts[2] == "_history";
+        return parts[0] == "Patient" && parts.Length >= 2 && parts[1].Length > 0 && (parts.Length == 2 || versioned) ? parts[1] : null;
     }
 
     public const string ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";

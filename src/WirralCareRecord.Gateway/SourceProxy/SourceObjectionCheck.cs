@@ -1,8 +1,5 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Federation;
-using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
 
@@ -13,7 +10,7 @@ namespace WirralCareRecord.Gateway.SourceProxy;
 /// (a Patient read or search) or items that reference a patient by id; the patients' NHS numbers are checked against
 /// the objection list, looking the patient up at the source when the answer does not include it.
 /// </summary>
-internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, IHttpClientFactory httpClientFactory)
+internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, FhirSourceClient sources)
 {
     /// <summary>The objection that covers someone in <paramref name="resource"/>; throws when a referenced patient cannot be established.</summary>
     public async Task<Objection?> FindAsync(Resource resource, string sourceBase, string correlationId, CancellationToken cancellationToken)
@@ -28,13 +25,21 @@ internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, IHttp
         var patients = resources.OfType<Patient>().ToList();
         var known = patients.Select(p => p.Id).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var referenced = resources
-            .Select(r => PatientId(RecordSafety.PatientReferenceOf(r)?.Reference, sourceBase))
+            .Select(r => RecordSafety.PatientIdOf(RecordSafety.PatientReferenceOf(r)?.Reference, sourceBase))
             .OfType<string>()
             .Where(id => !known.Contains(id))
             .Distinct(StringComparer.Ordinal);
         foreach (var id in referenced)
         {
-            patients.Add(await ReadPatientAsync($"{sourceBase}/Patient/{Uri.EscapeDataString(id)}", correlationId, cancellationToken));
+            try
+            {
+                patients.Add(await sources.ReadAsync<Patient>($"{sourceBase}/Patient/{Uri.EscapeDataString(id)}", correlationId, cancellationToken));
+            }
+            catch (SourceFailureException failure)
+            {
+                // What the clinician needs to know is why nothing is shown, not how the lookup failed.
+                throw new SourceFailureException(failure.Outcome, "could not confirm whose record this is");
+            }
         }
 
         return patients
@@ -43,33 +48,5 @@ internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, IHttp
             .Where(c => c.IsValid)
             .Select(c => snapshot.ObjectionFor(c.Value!))
             .FirstOrDefault(o => o is not null);
-    }
-
-    private async Task<Patient> ReadPatientAsync(string url, string correlationId, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
-        request.Headers.Add("X-Request-ID", correlationId);
-        using var response = await httpClientFactory.CreateClient(FhirSourceClient.HttpClientName).SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new SourceFailureException(SourceOutcome.Failed, "could not confirm whose record this is");
-        }
-
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        return await JsonSerializer.DeserializeAsync<Resource>(body, FhirJson.Lenient, cancellationToken) as Patient
-            ?? throw new SourceFailureException(SourceOutcome.Unreadable, "could not confirm whose record this is");
-    }
-
-    private static string? PatientId(string? reference, string sourceBase)
-    {
-        if (string.IsNullOrEmpty(reference))
-        {
-            return null;
-        }
-
-        var relative = reference.StartsWith(sourceBase + "/", StringComparison.OrdinalIgnoreCase) ? reference[(sourceBase.Length + 1)..] : reference;
-        var parts = relative.Split('/');
-        return parts.Length >= 2 && parts[0] == "Patient" && !relative.Contains("://", StringComparison.Ordinal) ? parts[1] : null;
     }
 }
