@@ -4,6 +4,7 @@ using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.SourceProxy;
+using WirralCareRecord.Gateway.Storage;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
@@ -19,6 +20,7 @@ public static class GatewayComposition
         builder.AddGatewayTelemetry();
         builder.AddGatewayAuthentication();
         builder.AddRecordRateLimits();
+        builder.AddStorage();
         builder.AddRegistry();
         builder.AddAudit();
         builder.AddFederation();

@@ -42,6 +42,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["Registry:SeedPath"] = RegistryPath,
             ["Audit:Folder"] = AuditFolder,
             ["Audit:InstanceId"] = "test-instance",
+            ["Storage:LocalFolder"] = Path.Combine(Folder, "storage"),
             ["AzureAd:Instance"] = issuer.Instance,
             ["AzureAd:TenantId"] = TestIssuer.TenantId,
             ["AzureAd:ClientId"] = TestIssuer.ClientId,
