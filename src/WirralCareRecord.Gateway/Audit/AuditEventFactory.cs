@@ -28,12 +28,13 @@ public static class AuditEventFactory
         // Break-glass replaces the caller's purpose: auditors find these accesses by it (BALP, purposeOfEvent).
         var purpose = access.BreakGlassReason is null ? access.PurposeOfUse : BreakGlass;
         var query = access.Kind == AccessKind.FederatedRead;
+        var admin = access.Kind == AccessKind.AdminAction;
         var audit = new AuditEvent
         {
             Id = Guid.NewGuid().ToString(),
             Type = query ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
-            Subtype = [query ? new Coding(RestfulInteraction, "operation", "operation") : new Coding(RestfulInteraction, "read", "read")],
-            Action = query ? AuditEvent.AuditEventAction.E : AuditEvent.AuditEventAction.R,
+            Subtype = [query ? new Coding(RestfulInteraction, "operation", "operation") : admin ? new Coding(RestfulInteraction, "update", "update") : new Coding(RestfulInteraction, "read", "read")],
+            Action = query ? AuditEvent.AuditEventAction.E : admin ? AuditEvent.AuditEventAction.U : AuditEvent.AuditEventAction.R,
             Recorded = recorded,
             Outcome = access.HttpStatus switch
             {
@@ -88,6 +89,16 @@ public static class AuditEventFactory
                 What = new ResourceReference { Identifier = new Identifier(NhsNumber.System, access.NhsNumber) },
                 Type = new Coding(EntityType, "1", "Person"),
                 Role = new Coding(ObjectRole, "1", "Patient"),
+            });
+        }
+
+        if (access.Subject is not null)
+        {
+            audit.Entity.Add(new AuditEvent.EntityComponent
+            {
+                What = new ResourceReference(access.Subject),
+                Type = new Coding(EntityType, "2", "System Object"),
+                Role = new Coding(ObjectRole, "4", "Domain Resource"),
             });
         }
 

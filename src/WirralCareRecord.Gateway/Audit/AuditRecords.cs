@@ -14,10 +14,14 @@ public enum AccessKind
 
     /// <summary>A read or search through one source's route (BALP Read / Query).</summary>
     SourceRead,
+
+    /// <summary>A change to the registry or an agreement by an onboarding admin (BALP RESTful create/update).</summary>
+    AdminAction,
 }
 
 /// <summary>Everything the audit log records about one access, allowed or refused.</summary>
 /// <param name="UserId">Null when the caller could not be identified (no or invalid token).</param>
+/// <param name="Subject">For admin actions, what was changed, as a relative reference (e.g. <c>Organization/N85001</c>).</param>
 public sealed record AccessAudit(
     AccessKind Kind,
     string CorrelationId,
@@ -31,7 +35,8 @@ public sealed record AccessAudit(
     int HttpStatus,
     string? OutcomeDescription,
     IReadOnlyList<SourceAuditEntry> Sources,
-    string? BreakGlassReason = null)
+    string? BreakGlassReason = null,
+    string? Subject = null)
 {
     /// <summary>An access by <paramref name="caller"/> (null when the caller could not be identified).</summary>
     public static AccessAudit For(
@@ -43,7 +48,8 @@ public sealed record AccessAudit(
         int httpStatus,
         string? description,
         IReadOnlyList<SourceAuditEntry> sources,
-        string? breakGlassReason = null) => new(
+        string? breakGlassReason = null,
+        string? subject = null) => new(
             kind,
             correlationId,
             caller?.UserId,
@@ -56,5 +62,6 @@ public sealed record AccessAudit(
             httpStatus,
             description,
             sources,
-            breakGlassReason);
+            breakGlassReason,
+            subject);
 }

@@ -27,6 +27,7 @@ public enum LifecycleState
 /// <param name="OdsCode">The organisation's ODS code, upper case (e.g. <c>N85001</c>, <c>RBL</c>).</param>
 /// <param name="FhirBaseUrl">The source's FHIR R4 base, without a trailing slash; never shown to callers.</param>
 /// <param name="Timeout">How long a federated read waits for this source; the federation default when null.</param>
+/// <param name="StaffCount">Staff who could use the record; the denominator of the "proportion of staff" figure, when known.</param>
 public sealed record Organisation(
     string OdsCode,
     string Name,
@@ -34,4 +35,5 @@ public sealed record Organisation(
     Uri FhirBaseUrl,
     int Phase,
     LifecycleState State,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    int? StaffCount = null);
