@@ -14,9 +14,9 @@ internal static class DemoRegistrySeed
     {
         var today = DateOnly.FromDateTime(DateTime.Today);
         var odsCodes = sources.Sources.Select(s => s.Organisation.OdsCode).ToList();
-        var seed = new RegistrySeedFile
+        var seed = new RegistryDocument
         {
-            Organisations = [.. sources.Sources.Select(s => new RegistrySeedFile.OrganisationEntry
+            Organisations = [.. sources.Sources.Select(s => new RegistryDocument.OrganisationEntry
             {
                 OdsCode = s.Organisation.OdsCode,
                 Name = s.Organisation.Name,
@@ -29,7 +29,7 @@ internal static class DemoRegistrySeed
             // Dated from today, so the demo's agreement is always in force however long after it is run.
             Agreements =
             [
-                new RegistrySeedFile.AgreementEntry
+                new RegistryDocument.AgreementEntry
                 {
                     Id = "WCR-DSA-2026",
                     Version = "1.0",
@@ -44,7 +44,7 @@ internal static class DemoRegistrySeed
             ],
 
             // The hard case who objected to sharing: told at the practice three weeks ago, so always before today.
-            Objections = [.. SyntheticPopulation.People.Where(p => p.HardCase == DemoHardCase.ObjectedToSharing).Select(p => new RegistrySeedFile.ObjectionEntry
+            Objections = [.. SyntheticPopulation.People.Where(p => p.HardCase == DemoHardCase.ObjectedToSharing).Select(p => new RegistryDocument.ObjectionEntry
             {
                 NhsNumber = p.NhsNumber,
                 RecordedOn = today.AddDays(-21),
@@ -54,7 +54,7 @@ internal static class DemoRegistrySeed
 
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "registry.json");
-        File.WriteAllText(path, JsonSerializer.Serialize(seed, RegistrySeedFile.JsonOptions));
+        File.WriteAllText(path, JsonSerializer.Serialize(seed, RegistryDocument.JsonOptions));
         return path;
     }
 }

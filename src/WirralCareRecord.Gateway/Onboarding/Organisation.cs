@@ -23,6 +23,12 @@ public enum LifecycleState
     Withdrawn,
 }
 
+/// <summary>Someone to call about an organisation's part in the record (IG lead, system supplier, practice manager).</summary>
+public sealed record OrganisationContact(string Name, string Role, string? Email = null, string? Phone = null);
+
+/// <summary>The outcome of an organisation's most recent flow test; the full report is kept beside the registry.</summary>
+public sealed record FlowTestSummary(string ReportId, DateTimeOffset RanAt, bool Passed, string Summary);
+
 /// <summary>An organisation in the registry: a possible source of records and a possible consumer of them.</summary>
 /// <param name="OdsCode">The organisation's ODS code, upper case (e.g. <c>N85001</c>, <c>RBL</c>).</param>
 /// <param name="FhirBaseUrl">The source's FHIR R4 base, without a trailing slash; never shown to callers.</param>
@@ -36,4 +42,14 @@ public sealed record Organisation(
     int Phase,
     LifecycleState State,
     TimeSpan? Timeout = null,
-    int? StaffCount = null);
+    int? StaffCount = null)
+{
+    public IReadOnlyList<OrganisationContact> Contacts { get; init; } = [];
+
+    public FlowTestSummary? LastFlowTest { get; init; }
+
+    /// <summary>Increases with every change; the organisation's ETag, so two admins never overwrite each other.</summary>
+    public int Revision { get; init; } = 1;
+
+    public string ETag => $"\"{Revision}\"";
+}

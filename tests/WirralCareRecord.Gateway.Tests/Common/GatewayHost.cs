@@ -27,7 +27,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private readonly string _environment;
     private readonly Dictionary<string, string?> _settings;
 
-    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistrySeedFile>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing")
+    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistryDocument>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing")
     {
         _issuer = issuer;
         _environment = environment;
@@ -35,7 +35,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         var registry = DefaultRegistry(sources);
         editRegistry?.Invoke(registry);
         RegistryPath = Path.Combine(Folder, "registry.json");
-        File.WriteAllText(RegistryPath, JsonSerializer.Serialize(registry, RegistrySeedFile.JsonOptions));
+        File.WriteAllText(RegistryPath, JsonSerializer.Serialize(registry, RegistryDocument.JsonOptions));
         AuditFolder = Path.Combine(Folder, "audit");
         _settings = new Dictionary<string, string?>
         {
@@ -43,6 +43,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["Audit:Folder"] = AuditFolder,
             ["Audit:InstanceId"] = "test-instance",
             ["Storage:LocalFolder"] = Path.Combine(Folder, "storage"),
+            ["Registry:AllowHttpSources"] = "true",
             ["AzureAd:Instance"] = issuer.Instance,
             ["AzureAd:TenantId"] = TestIssuer.TenantId,
             ["AzureAd:ClientId"] = TestIssuer.ClientId,
@@ -67,19 +68,19 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     public SpanCollection Spans { get; } = new();
 
     /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
-    public static RegistrySeedFile DefaultRegistry(IReadOnlyList<FhirSource> sources)
+    public static RegistryDocument DefaultRegistry(IReadOnlyList<FhirSource> sources)
     {
         var members = sources.Select(s => s.OdsCode).Append("N85001").Distinct().ToList();
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        var file = new RegistrySeedFile
+        var file = new RegistryDocument
         {
-            Organisations = [.. sources.Select(s => new RegistrySeedFile.OrganisationEntry
+            Organisations = [.. sources.Select(s => new RegistryDocument.OrganisationEntry
             {
                 OdsCode = s.OdsCode, Name = s.Name, Kind = s.Kind, FhirBaseUrl = s.BaseUrl, Phase = 1, State = LifecycleState.Live,
             })],
             Agreements =
             [
-                new RegistrySeedFile.AgreementEntry
+                new RegistryDocument.AgreementEntry
                 {
                     Id = "WCR-DSA-TEST", Version = "1.0", Providers = members, Consumers = members, SignedBy = "IG lead",
                     SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1),
@@ -88,7 +89,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         };
         if (!sources.Any(s => s.OdsCode == "N85001"))
         {
-            file.Organisations.Add(new RegistrySeedFile.OrganisationEntry
+            file.Organisations.Add(new RegistryDocument.OrganisationEntry
             {
                 OdsCode = "N85001", Name = "Consumer practice", Kind = OrganisationKind.GpPractice, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 1, State = LifecycleState.Registered,
             });

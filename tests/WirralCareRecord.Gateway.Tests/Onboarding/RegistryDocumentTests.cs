@@ -3,9 +3,9 @@ using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Tests.Onboarding;
 
-public sealed class RegistrySeedFileTests
+public sealed class RegistryDocumentTests
 {
-    private static RegistrySeedFile Parse(string json) => JsonSerializer.Deserialize<RegistrySeedFile>(json, RegistrySeedFile.JsonOptions)!;
+    private static RegistryDocument Parse(string json) => JsonSerializer.Deserialize<RegistryDocument>(json, RegistryDocument.JsonOptions)!;
 
     [Fact]
     public void ToSnapshot_ValidFile_ReadsOrganisationsAndAgreements()

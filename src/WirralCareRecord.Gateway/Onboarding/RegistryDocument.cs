@@ -4,12 +4,17 @@ using WirralCareRecord.Gateway.Agreements;
 
 namespace WirralCareRecord.Gateway.Onboarding;
 
-/// <summary>The JSON shape of the registry seed file; see README "Registry seed file".</summary>
-public sealed class RegistrySeedFile
+/// <summary>
+/// The registry as stored (one JSON document, changed only with its ETag) and as seeded (the same shape, imported
+/// when storage holds no registry yet); see README "Registry".
+/// </summary>
+public sealed class RegistryDocument
 {
     public List<OrganisationEntry> Organisations { get; set; } = [];
     public List<AgreementEntry> Agreements { get; set; } = [];
     public List<ObjectionEntry> Objections { get; set; } = [];
+    public List<PhaseEntry> Phases { get; set; } = [];
+    public List<RegistryChange> History { get; set; } = [];
 
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -26,6 +31,17 @@ public sealed class RegistrySeedFile
         public int Phase { get; set; } = 1;
         public LifecycleState State { get; set; }
         public double? TimeoutSeconds { get; set; }
+        public int? StaffCount { get; set; }
+        public List<OrganisationContact> Contacts { get; set; } = [];
+        public FlowTestSummary? LastFlowTest { get; set; }
+        public int Revision { get; set; } = 1;
+    }
+
+    public sealed class PhaseEntry
+    {
+        public int Number { get; set; }
+        public string Name { get; set; } = "";
+        public PhaseStatus Status { get; set; } = PhaseStatus.Open;
     }
 
     public sealed class AgreementEntry
@@ -40,6 +56,9 @@ public sealed class RegistrySeedFile
         public DateOnly Expires { get; set; }
         public bool Revoked { get; set; }
         public List<string> DataCategories { get; set; } = [];
+        public List<string> Purposes { get; set; } = [SharingAgreement.DirectCare];
+        public DateOnly? ReviewOn { get; set; }
+        public AgreementDocument? Document { get; set; }
     }
 
     public sealed class ObjectionEntry
@@ -49,20 +68,23 @@ public sealed class RegistrySeedFile
         public string RecordedBy { get; set; } = "";
     }
 
-    public static RegistrySeedFile FromSnapshot(RegistrySnapshot snapshot) => new()
+    public static RegistryDocument FromSnapshot(RegistrySnapshot snapshot) => new()
     {
         Organisations = [.. snapshot.Organisations.Select(o => new OrganisationEntry
         {
             OdsCode = o.OdsCode, Name = o.Name, Kind = o.Kind, FhirBaseUrl = o.FhirBaseUrl.ToString().TrimEnd('/'),
-            Phase = o.Phase, State = o.State, TimeoutSeconds = o.Timeout?.TotalSeconds,
+            Phase = o.Phase, State = o.State, TimeoutSeconds = o.Timeout?.TotalSeconds, StaffCount = o.StaffCount,
+            Contacts = [.. o.Contacts], LastFlowTest = o.LastFlowTest, Revision = o.Revision,
         })],
         Agreements = [.. snapshot.Agreements.Select(a => new AgreementEntry
         {
             Id = a.Id, Version = a.Version, Providers = [.. a.Providers], Consumers = [.. a.Consumers],
             SignedBy = a.SignedBy, SignedOn = a.SignedOn, EffectiveFrom = a.EffectiveFrom, Expires = a.Expires,
-            Revoked = a.Revoked, DataCategories = [.. a.DataCategories],
+            Revoked = a.Revoked, DataCategories = [.. a.DataCategories], Purposes = [.. a.Purposes], ReviewOn = a.ReviewOn, Document = a.Document,
         })],
         Objections = [.. snapshot.Objections.Select(o => new ObjectionEntry { NhsNumber = o.NhsNumber, RecordedOn = o.RecordedOn, RecordedBy = o.RecordedBy })],
+        Phases = [.. snapshot.Phases.Select(p => new PhaseEntry { Number = p.Number, Name = p.Name, Status = p.Status })],
+        History = [.. snapshot.History],
     };
 
     /// <summary>Checks the file and turns it into a snapshot; every problem is reported at once, by position.</summary>
@@ -93,7 +115,12 @@ public sealed class RegistrySeedFile
 
             organisations.Add(new Organisation(
                 o.OdsCode.ToUpperInvariant(), o.Name, o.Kind, new Uri(o.FhirBaseUrl.TrimEnd('/')), o.Phase, o.State,
-                o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : null));
+                o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : null, o.StaffCount)
+            {
+                Contacts = [.. o.Contacts],
+                LastFlowTest = o.LastFlowTest,
+                Revision = Math.Max(1, o.Revision),
+            });
         }
 
         var agreements = new List<SharingAgreement>();
@@ -113,7 +140,12 @@ public sealed class RegistrySeedFile
 
             agreements.Add(new SharingAgreement(
                 a.Id, a.Version, [.. a.Providers.Select(p => p.ToUpperInvariant())], [.. a.Consumers.Select(c => c.ToUpperInvariant())],
-                a.SignedBy, a.SignedOn, a.EffectiveFrom, a.Expires, a.Revoked, [.. a.DataCategories]));
+                a.SignedBy, a.SignedOn, a.EffectiveFrom, a.Expires, a.Revoked, [.. a.DataCategories])
+            {
+                Purposes = a.Purposes.Count == 0 ? [SharingAgreement.DirectCare] : [.. a.Purposes],
+                ReviewOn = a.ReviewOn,
+                Document = a.Document,
+            });
         }
 
         var objections = new List<Objection>();
@@ -131,8 +163,14 @@ public sealed class RegistrySeedFile
             }
         }
 
+        var phases = Phases.Select(p => new Phase(p.Number, p.Name, p.Status)).ToList();
+        foreach (var number in phases.GroupBy(p => p.Number).Where(g => g.Count() > 1).Select(g => g.Key))
+        {
+            problems.Add($"phase {number} is defined more than once");
+        }
+
         return problems.Count == 0
-            ? new RegistrySnapshot(organisations, agreements, objections)
-            : throw new InvalidDataException("The registry seed file is not valid: " + string.Join("; ", problems) + ".");
+            ? new RegistrySnapshot(organisations, agreements, objections) { Phases = phases, History = [.. History] }
+            : throw new InvalidDataException("The registry is not valid: " + string.Join("; ", problems) + ".");
     }
 }

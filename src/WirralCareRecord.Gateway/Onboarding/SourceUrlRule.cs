@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+
+namespace WirralCareRecord.Gateway.Onboarding;
+
+/// <summary>
+/// Source URLs must be https outside Development: patient data never crosses a network in clear. Checked when an
+/// organisation is registered or changed, and on the whole registry at start-up.
+/// </summary>
+public sealed class SourceUrlRule(IHostEnvironment environment, IOptions<RegistryOptions> options)
+{
+    public bool AllowsHttp => environment.IsDevelopment() || (options.Value.AllowHttpSources && !environment.IsProduction());
+
+    /// <summary>Why <paramref name="url"/> cannot be a source's FHIR base, or null when it can.</summary>
+    public string? Problem(string? url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var parsed) || (parsed.Scheme != Uri.UriSchemeHttps && parsed.Scheme != Uri.UriSchemeHttp))
+        {
+            return $"'{url}' is not an absolute https URL.";
+        }
+
+        if (parsed.Scheme == Uri.UriSchemeHttp && !AllowsHttp)
+        {
+            return $"'{url}' is plain http; source URLs must be https outside Development.";
+        }
+
+        return string.IsNullOrEmpty(parsed.Query) && string.IsNullOrEmpty(parsed.Fragment) ? null : $"'{url}' must not carry a query or fragment.";
+    }
+
+    /// <summary>Refuses a registry holding a source this environment must not call.</summary>
+    public void Check(RegistrySnapshot registry)
+    {
+        var bad = registry.Organisations
+            .Where(o => o.State != LifecycleState.Withdrawn && Problem(o.FhirBaseUrl.ToString()) is not null)
+            .Select(o => o.OdsCode)
+            .ToList();
+        if (bad.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The registry holds source URLs this {environment.EnvironmentName} gateway must not call (not https): {string.Join(", ", bad)}. Correct them, or withdraw the organisations.");
+        }
+    }
+}
