@@ -5,7 +5,10 @@ public static class UkDate
 {
     private static readonly TimeZoneInfo London = FindLondon();
 
-    public static DateOnly Today(TimeProvider time) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(time.GetUtcNow(), London).DateTime);
+    public static DateOnly Today(TimeProvider time) => On(time.GetUtcNow());
+
+    /// <summary>The calendar date in England at <paramref name="instant"/>.</summary>
+    public static DateOnly On(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, London).DateTime);
 
     private static TimeZoneInfo FindLondon()
     {

@@ -88,6 +88,9 @@ public static class AuthenticationFeature
             .AddPolicy(Policies.Operations, p => p
                 .RequireAuthenticatedUser()
                 .AddRequirements(new GatewayRoleRequirement(Roles.OnboardingAdmin)))
+            .AddPolicy(Policies.Onboarding, p => p
+                .RequireAuthenticatedUser()
+                .AddRequirements(new GatewayRoleRequirement(Roles.OnboardingAdmin)))
             .AddPolicy(Policies.Auditor, p => p
                 .RequireAuthenticatedUser()
                 .AddRequirements(new GatewayRoleRequirement(Roles.Auditor)));

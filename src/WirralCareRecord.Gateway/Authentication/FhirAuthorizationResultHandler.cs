@@ -36,7 +36,8 @@ internal sealed class FhirAuthorizationResultHandler(AuditTrail audit, IOptions<
         await audit.RecordAsync(
             AccessAudit.For(
                 caller,
-                context.Request.Path.StartsWithSegments("/sources") ? AccessKind.SourceRead : AccessKind.FederatedRead,
+                context.Request.Path.StartsWithSegments("/sources") ? AccessKind.SourceRead
+                    : context.Request.Path.StartsWithSegments("/admin") ? AccessKind.AdminAction : AccessKind.FederatedRead,
                 context.CorrelationId(),
                 RequestedNhsNumber(context),
                 $"{context.Request.Method} {context.Request.Path}",

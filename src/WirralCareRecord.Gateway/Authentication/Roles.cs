@@ -19,6 +19,9 @@ public static class Policies
     /// <summary>Onboarding staff, who also watch the sources' health.</summary>
     public const string Operations = "Operations";
 
+    /// <summary>Onboarding staff: the registry, agreements and flow tests (the admin API).</summary>
+    public const string Onboarding = "Onboarding";
+
     /// <summary>An information governance auditor.</summary>
     public const string Auditor = "Auditor";
 }

@@ -42,6 +42,7 @@ public static class GatewayComposition
         app.MapConformance();
         app.MapFederation();
         app.MapAuditorEndpoints();
+        app.MapOnboardingAdmin();
         app.MapSourceProxy();
         app.MapFhirFallback();
         return app;

@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
@@ -34,11 +35,28 @@ public static class Outcomes
         Details = new CodeableConcept { Text = message },
     };
 
-    /// <summary>Writes an OperationOutcome unless the response has already started (then there is nothing safe to add).</summary>
+    /// <summary>
+    /// Writes an OperationOutcome unless the response has already started (then there is nothing safe to add). The admin
+    /// API is not FHIR: there the same message goes out as RFC 9457 ProblemDetails.
+    /// </summary>
     public static async Task WriteAsync(HttpContext context, int statusCode, OperationOutcome outcome)
     {
         if (context.Response.HasStarted)
         {
+            return;
+        }
+
+        if (context.Request.Path.StartsWithSegments("/admin"))
+        {
+            var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = statusCode,
+                Title = ReasonPhrases.GetReasonPhrase(statusCode),
+                Detail = outcome.Issue.FirstOrDefault()?.Diagnostics,
+                Extensions = { ["correlationId"] = context.CorrelationId() },
+            };
+            context.Response.StatusCode = statusCode;
+            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted);
             return;
         }
 

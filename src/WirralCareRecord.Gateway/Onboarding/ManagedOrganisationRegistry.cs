@@ -44,12 +44,18 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     /// there first means re-reading and re-applying, so the change is always judged against what is really stored;
     /// <paramref name="change"/> throws to refuse.
     /// </summary>
-    public async Task<RegistrySnapshot> UpdateAsync(Func<RegistrySnapshot, RegistrySnapshot> change, CancellationToken cancellationToken)
+    /// <param name="beforeWrite">Runs once the change is judged and before it is stored (the audit); its failure stops the write.</param>
+    public async Task<RegistrySnapshot> UpdateAsync(Func<RegistrySnapshot, RegistrySnapshot> change, Func<RegistrySnapshot, Task>? beforeWrite, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             var latest = await ReadAsync(cancellationToken) ?? new Loaded(RegistrySnapshot.Empty, null);
             var next = change(latest.Snapshot);
+            if (beforeWrite is not null)
+            {
+                await beforeWrite(next);
+            }
+
             try
             {
                 var etag = await _store.WriteAsync(BlobName, Serialize(next), latest.ETag, "application/json", cancellationToken);

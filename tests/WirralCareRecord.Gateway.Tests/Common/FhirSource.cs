@@ -111,6 +111,38 @@ public sealed class FhirSource : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// The source's CapabilityStatement: Patient searchable by identifier (unless <paramref name="patientSearch"/> is false)
+    /// and each of <paramref name="recordTypes"/> searchable by patient.
+    /// </summary>
+    public FhirSource WithCapabilityStatement(IEnumerable<string> recordTypes, bool patientSearch = true, FHIRVersion fhirVersion = FHIRVersion.N4_0_1)
+    {
+        CapabilityStatement.ResourceComponent Searchable(string type, string parameter) => new()
+        {
+            Type = type,
+            Interaction = [new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.SearchType }],
+            SearchParam = [new CapabilityStatement.SearchParamComponent { Name = parameter, Type = SearchParamType.Reference }],
+        };
+        var capability = new CapabilityStatement
+        {
+            Status = PublicationStatus.Active,
+            Date = "2026-01-01",
+            Kind = CapabilityStatementKind.Instance,
+            FhirVersion = fhirVersion,
+            Format = ["json"],
+            Rest =
+            [
+                new CapabilityStatement.RestComponent
+                {
+                    Mode = CapabilityStatement.RestfulCapabilityMode.Server,
+                    Resource = [.. patientSearch ? [Searchable("Patient", "identifier")] : Array.Empty<CapabilityStatement.ResourceComponent>(), .. recordTypes.Select(t => Searchable(t, "patient"))],
+                },
+            ],
+        };
+        Server.Given(Request.Create().UsingGet().WithPath("/fhir/metadata")).AtPriority(Specific).RespondWith(Fhir(capability));
+        return this;
+    }
+
     /// <summary>A read of one resource by id.</summary>
     public FhirSource WithRead(Resource resource, IDictionary<string, string>? headers = null)
     {

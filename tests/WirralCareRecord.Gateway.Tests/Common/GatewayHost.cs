@@ -26,9 +26,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private readonly TestIssuer _issuer;
     private readonly string _environment;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistryDocument>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing")
+    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistryDocument>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing", Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _issuer = issuer;
         _environment = environment;
         Folder = Directory.CreateTempSubdirectory("wcr-tests-").FullName;
@@ -106,6 +108,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
+            _services?.Invoke(services);
 
             // Test-only: the issuer is WireMock on plain http, which Microsoft.Identity.Web refuses by default (see NOTES.md).
             // Configure runs before JwtBearer's own post-configuration, which would otherwise insist on https.

@@ -1,0 +1,93 @@
+using Azure;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Audit;
+using WirralCareRecord.Gateway.Authentication;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Storage;
+
+namespace WirralCareRecord.Gateway.Onboarding;
+
+/// <summary>
+/// Every change an onboarding admin makes goes through here: judged against the latest stored registry, audited
+/// before it is stored (so no change exists that the audit log does not know of), and audited again if it is refused
+/// or cannot be stored.
+/// </summary>
+internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTrail audit, TimeProvider time, IOptions<GatewayAuthenticationOptions> authentication)
+{
+    /// <summary>Who is acting, for the registry's history.</summary>
+    public string Actor(HttpContext context) =>
+        CallerIdentity.From(context.User, authentication.Value) is { } caller
+            ? caller.DisplayName is { Length: > 0 } name ? $"{name} ({caller.UserId})" : caller.UserId
+            : "unknown";
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <summary>
+    /// Applies <paramref name="change"/> (which throws <see cref="RegistryRefusal"/> to refuse) and stores it.
+    /// <paramref name="subject"/> names what changes, e.g. <c>Organization/N85001</c>; <paramref name="action"/> says how, in words.
+    /// </summary>
+    public async Task<RegistrySnapshot> ChangeAsync(HttpContext context, string subject, string action, Func<RegistrySnapshot, RegistrySnapshot> change)
+    {
+        var audited = false;
+        try
+        {
+            return await registry.UpdateAsync(change, async _ =>
+            {
+                if (!audited)
+                {
+                    await RecordAsync(context, subject, action, StatusCodes.Status200OK);
+                    audited = true;
+                }
+            }, context.RequestAborted);
+        }
+        catch (RegistryRefusal refusal)
+        {
+            await RecordAsync(context, subject, $"{action}: refused: {refusal.Message}", refusal.StatusCode);
+            throw;
+        }
+        catch (StorageConflictException)
+        {
+            await RecordAsync(context, subject, $"{action}: not stored, the registry kept changing", StatusCodes.Status409Conflict);
+            throw new RegistryRefusal(StatusCodes.Status409Conflict, "The registry changed several times while this change was being made; try again.");
+        }
+        catch (Exception ex) when (ex is RequestFailedException or IOException)
+        {
+            await RecordAsync(context, subject, $"{action}: not stored, registry storage unavailable", StatusCodes.Status503ServiceUnavailable);
+            throw new RegistryRefusal(StatusCodes.Status503ServiceUnavailable, "Registry storage is unavailable; nothing was changed. Try again shortly.");
+        }
+    }
+
+    /// <summary>Audits an admin action that is not a registry change (a flow test, a document upload).</summary>
+    public Task RecordAsync(HttpContext context, string subject, string description, int status) =>
+        audit.RecordAsync(
+            AccessAudit.For(
+                CallerIdentity.From(context.User, authentication.Value),
+                AccessKind.AdminAction,
+                context.CorrelationId(),
+                nhsNumber: null,
+                $"{context.Request.Method} {context.Request.Path}",
+                status,
+                description,
+                [],
+                subject: subject),
+            context.RequestAborted);
+
+    /// <summary>The change that <paramref name="ifMatch"/> was made against must still be current: someone else's edit is never overwritten.</summary>
+    public static void CheckPrecondition(Organisation organisation, string? ifMatch, bool required)
+    {
+        if (string.IsNullOrEmpty(ifMatch))
+        {
+            if (required)
+            {
+                throw new RegistryRefusal(StatusCodes.Status428PreconditionRequired, $"Send If-Match with the ETag of {organisation.OdsCode} from your last GET, so your change cannot overwrite someone else's.");
+            }
+
+            return;
+        }
+
+        if (ifMatch != "*" && !ifMatch.Split(',').Select(t => t.Trim()).Contains(organisation.ETag, StringComparer.Ordinal))
+        {
+            throw new RegistryRefusal(StatusCodes.Status412PreconditionFailed, $"{organisation.OdsCode} has changed since you read it (now {organisation.ETag}); read it again and redo your change.");
+        }
+    }
+}

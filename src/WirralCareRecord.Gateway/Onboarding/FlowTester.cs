@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Federation;
+using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.PatientMatching;
+using WirralCareRecord.Gateway.Storage;
+
+namespace WirralCareRecord.Gateway.Onboarding;
+
+/// <summary>One call of a flow test: what was asked, how long it took, and what was wrong with the answer.</summary>
+public sealed record FlowTestStep(string Name, string Request, bool Passed, double Milliseconds, IReadOnlyList<string> Findings);
+
+/// <summary>A flow test's report, kept beside the registry as evidence for promotion.</summary>
+public sealed record FlowTestReport(string Id, string OdsCode, DateTimeOffset RanAt, string RanBy, bool Passed, IReadOnlyList<FlowTestStep> Steps)
+{
+    public string Summary => Passed
+        ? $"All {Steps.Count} steps passed."
+        : string.Join(" ", Steps.Where(s => !s.Passed).Select(s => $"{s.Name}: {string.Join("; ", s.Findings)}."));
+}
+
+/// <summary>
+/// Tests one organisation's information flow as the gateway will use it: its CapabilityStatement supports the searches
+/// the gateway makes, it finds the named test patient by NHS number, and every record search answers with well-formed
+/// FHIR about that patient. Each call is timed; the report is stored and a failure blocks promotion.
+/// </summary>
+internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStores stores, IOptions<FederationOptions> federation, TimeProvider time)
+{
+    private const string ReportsPrefix = "flow-tests/";
+
+    public async Task<FlowTestReport> RunAsync(Organisation organisation, string testNhsNumber, string ranBy, CancellationToken cancellationToken)
+    {
+        var ranAt = time.GetUtcNow();
+        var client = httpClientFactory.CreateClient(FhirSourceClient.HttpClientName);
+        var timeout = organisation.Timeout ?? federation.Value.SourceTimeout;
+        var baseUrl = organisation.FhirBaseUrl.ToString().TrimEnd('/');
+        var steps = new List<FlowTestStep>();
+
+        var (capabilityStep, searchable) = await CheckCapabilityAsync(client, baseUrl, timeout, cancellationToken);
+        steps.Add(capabilityStep);
+
+        var (patientStep, patientId) = await FindTestPatientAsync(client, baseUrl, testNhsNumber, timeout, cancellationToken);
+        steps.Add(patientStep);
+
+        if (patientId is not null)
+        {
+            foreach (var type in searchable)
+            {
+                steps.Add(await CheckRecordSearchAsync(client, organisation.FhirBaseUrl, type, patientId, timeout, cancellationToken));
+            }
+        }
+
+        var report = new FlowTestReport(
+            $"{ranAt.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid().ToString("N")[..6]}",
+            organisation.OdsCode, ranAt, ranBy, steps.TrueForAll(s => s.Passed), steps);
+        await stores[StorageContainer.Registry].WriteAsync(
+            $"{ReportsPrefix}{organisation.OdsCode}/{report.Id}.json",
+            BinaryData.FromObjectAsJson(report, RegistryDocument.JsonOptions),
+            expectedETag: null,
+            "application/json",
+            cancellationToken);
+        return report;
+    }
+
+    /// <summary>The organisation's stored reports, newest first.</summary>
+    public async Task<IReadOnlyList<FlowTestReport>> ListAsync(string odsCode, CancellationToken cancellationToken)
+    {
+        var store = stores[StorageContainer.Registry];
+        var reports = new List<FlowTestReport>();
+        await foreach (var name in store.ListAsync($"{ReportsPrefix}{odsCode}/", cancellationToken))
+        {
+            if (await store.ReadAsync(name, cancellationToken) is { } blob && blob.Content.ToObjectFromJson<FlowTestReport>(RegistryDocument.JsonOptions) is { } report)
+            {
+                reports.Add(report);
+            }
+        }
+
+        return [.. reports.OrderByDescending(r => r.RanAt)];
+    }
+
+    private async Task<(FlowTestStep Step, IReadOnlyList<string> Searchable)> CheckCapabilityAsync(HttpClient client, string baseUrl, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var request = $"{baseUrl}/metadata";
+        var (capability, milliseconds, findings) = await GetAsync<CapabilityStatement>(client, request, timeout, cancellationToken);
+        if (capability is null)
+        {
+            return (new FlowTestStep("CapabilityStatement", "GET /metadata", false, milliseconds, findings), []);
+        }
+
+        if (capability.FhirVersion is not { } version || !version.ToString().Contains("4_0", StringComparison.Ordinal))
+        {
+            findings.Add($"fhirVersion is {capability.FhirVersion?.ToString() ?? "missing"}; the gateway needs FHIR R4 (4.0.x)");
+        }
+
+        var server = capability.Rest.FirstOrDefault(r => r.Mode == CapabilityStatement.RestfulCapabilityMode.Server);
+        var resources = server?.Resource ?? [];
+        bool Searches(string type, string parameter) =>
+            resources.FirstOrDefault(r => r.Type == type) is { } resource
+            && resource.Interaction.Any(i => i.Code == CapabilityStatement.TypeRestfulInteraction.SearchType)
+            && resource.SearchParam.Any(p => p.Name == parameter);
+
+        if (!Searches("Patient", "identifier"))
+        {
+            findings.Add("Patient search by identifier (NHS number) is not declared");
+        }
+
+        var searchable = federation.Value.RecordTypes.Where(t => Searches(t, "patient")).ToList();
+        if (searchable.Count == 0)
+        {
+            findings.Add($"none of the record types ({string.Join(", ", federation.Value.RecordTypes)}) declares a search by patient");
+        }
+
+        var passed = findings.Count == 0;
+        var missing = federation.Value.RecordTypes.Except(searchable).ToList();
+        if (passed && missing.Count > 0)
+        {
+            // Not a failure: a practice system may hold no immunisations, say; the record simply has none from it.
+            findings.Add($"note: no search by patient for {string.Join(", ", missing)}; those categories will not come from this source");
+        }
+
+        return (new FlowTestStep("CapabilityStatement", "GET /metadata", passed, milliseconds, findings), searchable);
+    }
+
+    private static async Task<(FlowTestStep Step, string? PatientId)> FindTestPatientAsync(HttpClient client, string baseUrl, string nhsNumber, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var query = $"Patient?identifier={Uri.EscapeDataString($"{NhsNumber.System}|{nhsNumber}")}";
+        var (bundle, milliseconds, findings) = await GetAsync<Bundle>(client, $"{baseUrl}/{query}", timeout, cancellationToken);
+        string? patientId = null;
+        if (bundle is not null)
+        {
+            var patients = bundle.Entry.Select(e => e.Resource).OfType<Patient>()
+                .Where(p => p.Identifier.Any(i => i.System == NhsNumber.System && i.Value == nhsNumber))
+                .ToList();
+            if (patients.Count == 1)
+            {
+                patientId = patients[0].Id;
+            }
+            else
+            {
+                findings.Add(patients.Count == 0
+                    ? "the test patient was not found by NHS number"
+                    : $"{patients.Count} patients carry the test patient's NHS number; the gateway needs exactly one");
+            }
+        }
+
+        // The request is shown without the NHS number: reports are read by people who need not see it.
+        return (new FlowTestStep("Test patient", "GET /Patient?identifier=<test patient>", findings.Count == 0, milliseconds, findings), patientId);
+    }
+
+    private async Task<FlowTestStep> CheckRecordSearchAsync(HttpClient client, Uri baseUrl, string type, string patientId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var request = $"{type}?patient={Uri.EscapeDataString(patientId)}&_count={federation.Value.PageSize}";
+        var (bundle, milliseconds, findings) = await GetAsync<Bundle>(client, $"{baseUrl.ToString().TrimEnd('/')}/{request}", timeout, cancellationToken);
+        if (bundle is not null)
+        {
+            foreach (var (entry, index) in bundle.Entry.Select((e, i) => (e, i)))
+            {
+                if (entry.Resource is null || entry.Resource is OperationOutcome)
+                {
+                    continue;
+                }
+
+                if (entry.Resource.TypeName != type)
+                {
+                    findings.Add($"Bundle.entry[{index}] is a {entry.Resource.TypeName}, not a {type}");
+                }
+                else if (!RecordSafety.IsAbout(entry.Resource, patientId, baseUrl))
+                {
+                    findings.Add($"Bundle.entry[{index}] ({type}/{entry.Resource.Id}) is not about the test patient");
+                }
+            }
+        }
+
+        return new FlowTestStep($"{type} search", $"GET /{type}?patient=<test patient>", findings.Count == 0, milliseconds, findings);
+    }
+
+    /// <summary>
+    /// One timed GET, parsed strictly: a flow test should show every structural problem, where the federated read
+    /// tolerates what it safely can.
+    /// </summary>
+    private static async Task<(T? Resource, double Milliseconds, List<string> Findings)> GetAsync<T>(HttpClient client, string url, TimeSpan timeout, CancellationToken cancellationToken)
+        where T : Resource
+    {
+        var findings = new List<string>();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cancel.CancelAfter(timeout);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
+            using var response = await client.SendAsync(request, cancel.Token);
+            var body = await response.Content.ReadAsByteArrayAsync(cancel.Token);
+            var milliseconds = clock.Elapsed.TotalMilliseconds;
+            if (!response.IsSuccessStatusCode)
+            {
+                findings.Add($"answered HTTP {(int)response.StatusCode}");
+                return (null, milliseconds, findings);
+            }
+
+            try
+            {
+                var resource = JsonSerializer.Deserialize<Resource>(body, FhirJson.Strict);
+                if (resource is T typed)
+                {
+                    return (typed, milliseconds, findings);
+                }
+
+                findings.Add($"answered with {resource?.TypeName ?? "nothing"} where a {typeof(T).Name} was expected");
+            }
+            catch (DeserializationFailedException ex)
+            {
+                findings.AddRange(ex.Exceptions.Take(20).Select(e => $"not valid FHIR: {e.Message}"));
+                if (ex.PartialResult is T partial)
+                {
+                    return (partial, milliseconds, findings);
+                }
+            }
+            catch (JsonException ex)
+            {
+                findings.Add($"not valid JSON: {ex.Message}");
+            }
+
+            return (null, milliseconds, findings);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            findings.Add($"no answer within {timeout.TotalSeconds:0.##} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            findings.Add($"could not be reached ({ex.HttpRequestError})");
+        }
+
+        return (null, clock.Elapsed.TotalMilliseconds, findings);
+    }
+}
