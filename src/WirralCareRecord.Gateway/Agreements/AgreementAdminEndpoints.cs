@@ -42,8 +42,8 @@ internal static partial class AgreementAdminEndpoints
         agreements.MapPost("/{id}/revoke", RevokeAsync).WithSummary("Revoke an agreement: sharing under it stops at once");
 
         var documents = admin.MapGroup("/organisations/{odsCode}/agreements/{id}/document").WithTags("Agreements");
-        documents.MapPut("/", UploadDocumentAsync).WithSummary("Upload the signed PDF of the agreement's current version (once)")
-            .Accepts<IFormFile>(PdfContentType);
+        // No Accepts metadata: routing would answer a wrong content type with a bare 415; this says what to send.
+        documents.MapPut("/", UploadDocumentAsync).WithSummary("Upload the signed PDF (body: application/pdf) of the agreement's current version, once");
         documents.MapGet("/", DownloadDocumentAsync).WithSummary("Download the signed PDF");
         return admin;
     }
