@@ -13,11 +13,12 @@ namespace WirralCareRecord.Gateway.Onboarding;
 internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistry, IDisposable
 {
     internal const string BlobName = "registry.json";
-    private const int MaxAttempts = 5;
+    private const int MaxAttempts = 10;
     private readonly IBlobStore _store;
     private readonly ILogger<ManagedOrganisationRegistry> _logger;
     private readonly SourceUrlRule _urls;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private volatile Loaded _loaded;
     private CancellationTokenSource _changed = new();
 
@@ -47,6 +48,20 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     /// <param name="beforeWrite">Runs once the change is judged and before it is stored (the audit); its failure stops the write.</param>
     public async Task<RegistrySnapshot> UpdateAsync(Func<RegistrySnapshot, RegistrySnapshot> change, Func<RegistrySnapshot, Task>? beforeWrite, CancellationToken cancellationToken)
     {
+        // One writer per instance: changes here queue rather than race, so only other instances can cause a retry.
+        await _writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            return await UpdateOnceAsync(change, beforeWrite, cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<RegistrySnapshot> UpdateOnceAsync(Func<RegistrySnapshot, RegistrySnapshot> change, Func<RegistrySnapshot, Task>? beforeWrite, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             var latest = await ReadAsync(cancellationToken) ?? new Loaded(RegistrySnapshot.Empty, null);
@@ -64,7 +79,9 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
             }
             catch (StorageConflictException) when (attempt < MaxAttempts)
             {
-                // Someone else wrote between our read and our write: go round again with their change included.
+                // Another instance wrote between our read and our write: go round again with its change included,
+                // after a random pause so two instances do not keep colliding in step.
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * attempt)), cancellationToken);
             }
         }
     }
@@ -143,6 +160,7 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     {
         _changed.Dispose();
         _refreshGate.Dispose();
+        _writeGate.Dispose();
     }
 
     private sealed record Loaded(RegistrySnapshot Snapshot, string? ETag);

@@ -1,0 +1,217 @@
+using System.Net;
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Storage;
+using WirralCareRecord.Gateway.Tests.Common;
+
+namespace WirralCareRecord.Gateway.Tests.Onboarding;
+
+/// <summary>
+/// What the managed registry must do on any storage: seed once, never lose a change to a concurrent writer, and let
+/// every instance see every other's changes. Run against the local folder and against Azurite.
+/// </summary>
+public abstract class RegistryStorageContract : IDisposable
+{
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("wcr-registry-");
+
+    protected abstract Task<IBlobStore> CreateStoreAsync();
+
+    private string SeedFile()
+    {
+        var seed = GatewayHost.DefaultRegistry([]);
+        var path = Path.Combine(_folder.FullName, $"seed-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(seed, RegistryDocument.JsonOptions));
+        return path;
+    }
+
+    private static ManagedOrganisationRegistry Instance(IBlobStore store, string? seedPath)
+    {
+        var environment = new HostingEnvironment { EnvironmentName = Environments.Development, ContentRootPath = Path.GetTempPath() };
+        var options = Options.Create(new RegistryOptions { SeedPath = seedPath });
+        return new ManagedOrganisationRegistry(new OneStore(store), options, environment, new SourceUrlRule(environment, options), NullLogger<ManagedOrganisationRegistry>.Instance);
+    }
+
+    private static RegistrySnapshot Rename(RegistrySnapshot registry, string odsCode, string name) =>
+        registry.With(registry.Find(odsCode)! with { Name = name }, new RegistryChange($"Organization/{odsCode}", "details updated", DateTimeOffset.UtcNow, "test", "rename"));
+
+    private static RegistrySnapshot Register(RegistrySnapshot registry, string odsCode) =>
+        registry.With(
+            new Organisation(odsCode, "Practice " + odsCode, OrganisationKind.GpPractice, new Uri($"https://{odsCode.ToLowerInvariant()}.example.nhs.uk/fhir"), 1, LifecycleState.Registered),
+            new RegistryChange($"Organization/{odsCode}", "registered", DateTimeOffset.UtcNow, "test", "register"));
+
+    [Fact]
+    public async Task An_empty_store_is_seeded_once_and_later_instances_read_what_is_stored()
+    {
+        var store = await CreateStoreAsync();
+        using var first = Instance(store, SeedFile());
+        await first.UpdateAsync(r => Register(r, "N85050"), null, default);
+
+        using var second = Instance(store, SeedFile());
+
+        Assert.NotNull(second.Current.Find("N85050"));
+        Assert.Equal(first.Current.Organisations.Select(o => o.OdsCode), second.Current.Organisations.Select(o => o.OdsCode));
+    }
+
+    [Fact]
+    public async Task Concurrent_changes_from_two_instances_are_both_kept()
+    {
+        var store = await CreateStoreAsync();
+        using var a = Instance(store, SeedFile());
+        using var b = Instance(store, null);
+
+        await Task.WhenAll(
+            Enumerable.Range(0, 4).Select(i => a.UpdateAsync(r => Register(r, $"A8500{i}"), null, default))
+                .Concat(Enumerable.Range(0, 4).Select(i => b.UpdateAsync(r => Register(r, $"B8500{i}"), null, default))));
+        await a.RefreshAsync(default);
+
+        Assert.Equal(8, a.Current.Organisations.Count(o => o.OdsCode.StartsWith("A850", StringComparison.Ordinal) || o.OdsCode.StartsWith("B850", StringComparison.Ordinal)));
+        Assert.Equal(8, a.Current.History.Count);
+    }
+
+    [Fact]
+    public async Task A_change_on_one_instance_reaches_another_on_refresh_and_fires_its_change_token()
+    {
+        var store = await CreateStoreAsync();
+        using var a = Instance(store, SeedFile());
+        using var b = Instance(store, null);
+        var token = b.GetChangeToken();
+
+        await a.UpdateAsync(r => Rename(r, "N85001", "Riverside Medical Centre"), null, default);
+        Assert.False(token.HasChanged);
+        await b.RefreshAsync(default);
+
+        Assert.True(token.HasChanged);
+        Assert.Equal("Riverside Medical Centre", b.Current.Find("N85001")!.Name);
+        Assert.Equal(2, b.Current.Find("N85001")!.Revision);
+    }
+
+    [Fact]
+    public async Task A_refusal_inside_a_change_stores_nothing()
+    {
+        var store = await CreateStoreAsync();
+        using var registry = Instance(store, SeedFile());
+        var before = await store.GetETagAsync(ManagedOrganisationRegistry.BlobName, default);
+
+        await Assert.ThrowsAsync<RegistryRefusal>(() => registry.UpdateAsync(_ => throw RegistryRefusal.Conflict(["no"]), null, default));
+
+        Assert.Equal(before, await store.GetETagAsync(ManagedOrganisationRegistry.BlobName, default));
+    }
+
+    public void Dispose()
+    {
+        _folder.Delete(recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed class OneStore(IBlobStore store) : IBlobStores
+    {
+        public IBlobStore this[StorageContainer container] => store;
+    }
+}
+
+public sealed class LocalRegistryStorageTests : RegistryStorageContract
+{
+    protected override Task<IBlobStore> CreateStoreAsync() =>
+        Task.FromResult<IBlobStore>(new LocalFolderBlobStore(Directory.CreateTempSubdirectory("wcr-registry-store-").FullName));
+}
+
+public sealed class AzureRegistryStorageTests : RegistryStorageContract
+{
+    protected override async Task<IBlobStore> CreateStoreAsync() =>
+        new AzureBlobStore((await Azurite.InstanceAsync()).Client().GetBlobContainerClient(Azurite.NewPrefix() + "registry"));
+}
+
+/// <summary>Two gateway instances sharing one Azurite account, as two App Service instances share a storage account.</summary>
+public sealed class RegistryAcrossInstancesTests : IDisposable
+{
+    private const string Nhs = "9000000009";
+    private readonly TestIssuer _issuer = new();
+    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
+    private readonly FhirSource _gp = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice);
+
+    public RegistryAcrossInstancesTests()
+    {
+        _acute.WithPatient(FhirSource.NewPatient("pas-1", Nhs), ClinicalData.Encounter("e1", "pas-1"));
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
+    }
+
+    [Fact]
+    public async Task Suspending_a_source_on_one_instance_stops_it_on_the_other_within_the_poll_interval()
+    {
+        var azurite = await Azurite.InstanceAsync();
+        var settings = azurite.GatewaySettings();
+        settings["Registry:PollInterval"] = "00:00:00.200";
+        using var first = new GatewayHost(_issuer, [_acute, _gp], settings: settings);
+        using var second = new GatewayHost(_issuer, [_acute, _gp], settings: settings);
+        var clinician = second.CreateClient(_issuer.CreateToken());
+        Assert.Equal(["N85001", "RBL"], await SourcesAsync(clinician));
+
+        await first.CreateClient(_issuer.CreateToken(role: "OnboardingAdmin", ods: "X26"))
+            .TransitionAsync("RBL", LifecycleState.Suspended, "Supplier incident").ExpectAsync<OrganisationView>(HttpStatusCode.OK);
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (second.Services.GetService(typeof(IOrganisationRegistry)) is IOrganisationRegistry registry
+            && registry.Current.Find("RBL")!.State != LifecycleState.Suspended)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The second instance did not see the suspension.");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(["N85001"], await SourcesAsync(clinician));
+        using var route = await clinician.GetAsync("/sources/RBL/fhir/Encounter/e1");
+        Assert.NotEqual(HttpStatusCode.OK, route.StatusCode);
+    }
+
+    private static async Task<IReadOnlyList<string>> SourcesAsync(HttpClient clinician)
+    {
+        var bundle = await FhirAssert.ReadAsync<Bundle>(await clinician.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}"), HttpStatusCode.OK);
+        return [.. bundle.Entry.Select(e => e.Resource).OfType<Provenance>().Select(p => p.Agent.Single().Who.Identifier.Value!).Order()];
+    }
+
+    public void Dispose()
+    {
+        _acute.Dispose();
+        _gp.Dispose();
+        _issuer.Dispose();
+    }
+}
+
+/// <summary>The gateway refuses to start where it would call a source in clear.</summary>
+public sealed class UnsafeRegistryStartupTests : IDisposable
+{
+    private readonly TestIssuer _issuer = new();
+    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
+
+    [Fact]
+    public void Production_refuses_a_registry_with_an_http_source()
+    {
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: new() { ["Registry:AllowHttpSources"] = "false" });
+
+        var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
+
+        Assert.Contains("not https", failure.ToString(), StringComparison.Ordinal);
+        Assert.Contains("RBL", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_refuses_the_setting_that_allows_http_sources()
+    {
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production",
+            editRegistry: r => r.Organisations.ForEach(o => o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal)));
+
+        var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
+
+        Assert.Contains("Registry:AllowHttpSources must not be set in Production", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        _acute.Dispose();
+        _issuer.Dispose();
+    }
+}
