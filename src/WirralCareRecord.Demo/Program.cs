@@ -22,7 +22,8 @@ if (options.SourcesOnly)
 }
 
 var seedPath = DemoRegistrySeed.Write(sources, workFolder);
-await using var gateway = DemoGateway.Build(options.RemainingArgs, seedPath, Path.Combine(workFolder, "audit"));
+await using var gateway = DemoGateway.Build(options.RemainingArgs, seedPath, workFolder);
+await DemoRegistrySeed.StoreDocumentAsync(gateway.Services.GetRequiredService<WirralCareRecord.Gateway.Storage.IBlobStores>());
 await gateway.StartAsync();
 DemoConsole.PrintGateway(DemoGateway.ListeningUrl(gateway));
 DemoConsole.PrintStopHint();

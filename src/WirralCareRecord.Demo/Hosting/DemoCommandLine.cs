@@ -13,7 +13,7 @@ internal sealed record DemoCommandLine(TimeSpan Latency, double FaultRate, int R
           --latency-ms N     each source delays each response by N milliseconds (default 0)
           --fault-rate P     each source answers 500 on fraction P (0..1) of requests (default 0)
           --record-size N    record size multiplier: 1 typical, 3 is ~150 resources per GP record (default 1)
-          --sources-only     start the four sources without the gateway
+          --sources-only     start the demo sources without the gateway
           --urls URL         where the gateway listens (default http://127.0.0.1:5080)
         """;
 

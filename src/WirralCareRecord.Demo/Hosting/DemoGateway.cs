@@ -10,13 +10,24 @@ internal static class DemoGateway
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    public static WebApplication Build(string[] args, string seedPath, string auditFolder)
+    public static WebApplication Build(string[] args, string seedPath, string workFolder)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = Environments.Development });
+        var storage = Path.Combine(workFolder, "storage");
+
+        // The demo sources listen on new ports each run, so the registry starts afresh from the seed every time;
+        // the audit log and the agreement documents are kept.
+        var registry = Path.Combine(storage, "wcr-registry");
+        if (Directory.Exists(registry))
+        {
+            Directory.Delete(registry, recursive: true);
+        }
+
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Registry:SeedPath"] = seedPath,
-            ["Audit:Folder"] = auditFolder,
+            ["Storage:LocalFolder"] = storage,
+            ["Audit:Folder"] = Path.Combine(workFolder, "audit"),
         });
 
         // --urls, ASPNETCORE_URLS and DOTNET_URLS all arrive as "urls"; only when none is given use the demo's port.

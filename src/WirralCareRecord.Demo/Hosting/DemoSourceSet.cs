@@ -3,7 +3,7 @@ using WirralCareRecord.Demo.Sources;
 
 namespace WirralCareRecord.Demo.Hosting;
 
-/// <summary>The four demo sources, started together with the same behaviour and stopped together.</summary>
+/// <summary>The demo sources, started together with the same behaviour and stopped together.</summary>
 internal sealed class DemoSourceSet : IAsyncDisposable
 {
     private DemoSourceSet(IReadOnlyList<(DemoOrganisation Organisation, DemoSourceServer Server)> sources) => Sources = sources;

@@ -6,7 +6,7 @@ using WirralCareRecord.Gateway.Onboarding;
 namespace WirralCareRecord.Demo.Population;
 
 /// <summary>
-/// The synthetic people of Wirral and the four source systems that hold their records. Everything is
+/// The synthetic people of Wirral and the source systems that hold their records. Everything is
 /// deterministic: the same people, ids and records on every run, so demos, tests and benchmarks can be compared.
 /// </summary>
 public static class SyntheticPopulation
@@ -24,6 +24,9 @@ public static class SyntheticPopulation
 
     public static DemoOrganisation HoylakeRoadSurgery { get; } = new("N85002", "Hoylake Road Surgery", OrganisationKind.GpPractice, 1, "Moreton");
 
+    /// <summary>A practice that has signed the agreement and awaits its flow test; its system holds no one's record yet.</summary>
+    public static DemoOrganisation LiscardGroupPractice { get; } = new("N85003", "Liscard Group Practice", OrganisationKind.GpPractice, 1, "Wallasey");
+
     public static DemoOrganisation WirralUniversityTeachingHospital { get; } = new("RBL", "Wirral University Teaching Hospital NHS Foundation Trust", OrganisationKind.AcuteTrust, 1, "Arrowe Park");
 
     public static DemoOrganisation WirralCommunityHealthAndCare { get; } = new("RY7", "Wirral Community Health and Care NHS Foundation Trust", OrganisationKind.CommunityTrust, 2, "Birkenhead");
@@ -34,9 +37,9 @@ public static class SyntheticPopulation
     /// </summary>
     public static DemoOrganisation OutOfAreaPractice { get; } = new("W91042", "Bryn Derw Surgery", OrganisationKind.GpPractice, 0, "Rhyl");
 
-    /// <summary>The four demo source systems, GP practices first.</summary>
+    /// <summary>The demo source systems, GP practices first.</summary>
     public static IReadOnlyList<DemoOrganisation> Organisations { get; } =
-        [RiversideMedicalCentre, HoylakeRoadSurgery, WirralUniversityTeachingHospital, WirralCommunityHealthAndCare];
+        [RiversideMedicalCentre, HoylakeRoadSurgery, LiscardGroupPractice, WirralUniversityTeachingHospital, WirralCommunityHealthAndCare];
 
     /// <summary>
     /// The default population: <see cref="DefaultSize"/> ordinary people, then the four hard cases

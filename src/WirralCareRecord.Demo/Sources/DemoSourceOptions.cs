@@ -25,7 +25,7 @@ public sealed record DemoSourceOptions(string OdsCode, string Name)
     /// <summary>Whose records the source holds; the default population when null.</summary>
     public IReadOnlyList<SyntheticPerson>? People { get; init; }
 
-    /// <summary>Options for one of the four demo organisations, by ODS code.</summary>
+    /// <summary>Options for one of the demo organisations, by ODS code.</summary>
     public static DemoSourceOptions For(DemoOrganisation organisation)
     {
         ArgumentNullException.ThrowIfNull(organisation);
