@@ -37,9 +37,12 @@ internal sealed class ActiveAgreementHandler(IOrganisationRegistry registry, Tim
 }
 
 /// <summary>The caller must hold one of the roles; says which in the refusal.</summary>
-public sealed class GatewayRoleRequirement(string role) : IAuthorizationRequirement
+public sealed class GatewayRoleRequirement(params string[] roles) : IAuthorizationRequirement
 {
-    public string Role { get; } = role;
+    public IReadOnlyList<string> Roles { get; } = roles;
+
+    /// <summary>The roles in words, for refusals: "Operator or OnboardingAdmin".</summary>
+    public string Describe() => string.Join(" or ", Roles);
 }
 
 internal sealed class GatewayRoleHandler(IOptions<GatewayAuthenticationOptions> options) : AuthorizationHandler<GatewayRoleRequirement>
@@ -47,13 +50,13 @@ internal sealed class GatewayRoleHandler(IOptions<GatewayAuthenticationOptions> 
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, GatewayRoleRequirement requirement)
     {
         var caller = CallerIdentity.From(context.User, options.Value);
-        if (caller?.HasRole(requirement.Role) == true)
+        if (caller is not null && requirement.Roles.Any(caller.HasRole))
         {
             context.Succeed(requirement);
         }
         else if (caller is not null)
         {
-            context.Fail(new AuthorizationFailureReason(this, caller.RoleRefusal(requirement.Role)));
+            context.Fail(new AuthorizationFailureReason(this, caller.RoleRefusal(requirement.Describe())));
         }
 
         return Task.CompletedTask;

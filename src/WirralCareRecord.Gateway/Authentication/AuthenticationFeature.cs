@@ -87,7 +87,7 @@ public static class AuthenticationFeature
                 .AddRequirements(new GatewayRoleRequirement(Roles.Clinician), new ActiveAgreementRequirement()))
             .AddPolicy(Policies.Operations, p => p
                 .RequireAuthenticatedUser()
-                .AddRequirements(new GatewayRoleRequirement(Roles.OnboardingAdmin)))
+                .AddRequirements(new GatewayRoleRequirement(Roles.Operator, Roles.OnboardingAdmin)))
             .AddPolicy(Policies.Onboarding, p => p
                 .RequireAuthenticatedUser()
                 .AddRequirements(new GatewayRoleRequirement(Roles.OnboardingAdmin)))

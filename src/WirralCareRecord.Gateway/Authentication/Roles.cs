@@ -7,7 +7,10 @@ public static class Roles
     public const string OnboardingAdmin = "OnboardingAdmin";
     public const string Auditor = "Auditor";
 
-    public static IReadOnlyList<string> All { get; } = [Clinician, OnboardingAdmin, Auditor];
+    /// <summary>The platform team: health and telemetry, no patient data and no registry changes.</summary>
+    public const string Operator = "Operator";
+
+    public static IReadOnlyList<string> All { get; } = [Clinician, OnboardingAdmin, Auditor, Operator];
 }
 
 /// <summary>Authorization policy names.</summary>
@@ -16,7 +19,7 @@ public static class Policies
     /// <summary>A clinician whose organisation holds an active sharing agreement as a consumer.</summary>
     public const string RecordViewer = "RecordViewer";
 
-    /// <summary>Onboarding staff, who also watch the sources' health.</summary>
+    /// <summary>Whoever watches the sources' health: the platform team (Operator) or onboarding staff.</summary>
     public const string Operations = "Operations";
 
     /// <summary>Onboarding staff: the registry, agreements and flow tests (the admin API).</summary>

@@ -73,6 +73,18 @@ public sealed class HealthTests : IDisposable
         await FhirAssert.OutcomeAsync(response, HttpStatusCode.Forbidden);
     }
 
+    [Theory]
+    [InlineData("Operator")]
+    [InlineData("OnboardingAdmin")]
+    public async Task Source_health_is_open_to_the_platform_team_and_onboarding_staff(string role)
+    {
+        using var host = new GatewayHost(_issuer, [_gp]);
+
+        var sources = await host.CreateClient(_issuer.CreateToken(role: role, ods: null)).GetFromJsonAsync<List<Dictionary<string, string>>>("/health/sources");
+
+        Assert.Equal("N85001", Assert.Single(sources!)["odsCode"]);
+    }
+
     public void Dispose()
     {
         _gp.Dispose();

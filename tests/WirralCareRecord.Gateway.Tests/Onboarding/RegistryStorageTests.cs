@@ -180,38 +180,3 @@ public sealed class RegistryAcrossInstancesTests : IDisposable
         _issuer.Dispose();
     }
 }
-
-/// <summary>The gateway refuses to start where it would call a source in clear.</summary>
-public sealed class UnsafeRegistryStartupTests : IDisposable
-{
-    private readonly TestIssuer _issuer = new();
-    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
-
-    [Fact]
-    public void Production_refuses_a_registry_with_an_http_source()
-    {
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: new() { ["Registry:AllowHttpSources"] = "false" });
-
-        var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
-
-        Assert.Contains("not https", failure.ToString(), StringComparison.Ordinal);
-        Assert.Contains("RBL", failure.ToString(), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Production_refuses_the_setting_that_allows_http_sources()
-    {
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production",
-            editRegistry: r => r.Organisations.ForEach(o => o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal)));
-
-        var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
-
-        Assert.Contains("Registry:AllowHttpSources must not be set in Production", failure.ToString(), StringComparison.Ordinal);
-    }
-
-    public void Dispose()
-    {
-        _acute.Dispose();
-        _issuer.Dispose();
-    }
-}
