@@ -1,4 +1,3 @@
-using System.Net;
 using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.Federation;
@@ -9,19 +8,7 @@ public static class FederationFeature
     public static IHostApplicationBuilder AddFederation(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<FederationOptions>(FederationOptions.SectionName);
-        builder.Services.AddHttpClient(FhirSourceClient.HttpClientName, client =>
-            {
-                // Each source's own timeout is enforced by its resilience pipeline, over all its calls together.
-                client.Timeout = Timeout.InfiniteTimeSpan;
-                client.DefaultRequestVersion = HttpVersion.Version11;
-            })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 64,
-                AllowAutoRedirect = false,
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
-            });
+        builder.Services.AddSourceHttpClients();
         builder.Services.AddSingleton<FhirSourceClient>();
         builder.Services.AddSingleton<SourcePipelines>();
         builder.Services.AddSingleton<FederatedRecordService>();

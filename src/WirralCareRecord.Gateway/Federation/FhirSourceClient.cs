@@ -15,13 +15,12 @@ namespace WirralCareRecord.Gateway.Federation;
 /// </summary>
 internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time, ILogger<FhirSourceClient> logger)
 {
-    public const string HttpClientName = "fhir-sources";
 
     public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
         var source = grant.Source;
         var baseUrl = source.FhirBaseUrl.ToString().TrimEnd('/');
-        var client = httpClientFactory.CreateClient(HttpClientName);
+        var client = httpClientFactory.CreateSourceClient(grant.Source.OdsCode);
 
         var search = await GetAsync<Bundle>(client, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, calls, cancellationToken);
         var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
@@ -121,9 +120,9 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     }
 
     /// <summary>Reads one resource from a source, with the same checks as a federated read; failures are <see cref="SourceFailureException"/>.</summary>
-    public Task<T> ReadAsync<T>(string url, string correlationId, CancellationToken cancellationToken)
+    public Task<T> ReadAsync<T>(string odsCode, string url, string correlationId, CancellationToken cancellationToken)
         where T : Resource =>
-        GetAsync<T>(httpClientFactory.CreateClient(HttpClientName), url, correlationId, new CallCounter(), cancellationToken);
+        GetAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, new CallCounter(), cancellationToken);
 
     private static async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
         where T : Resource

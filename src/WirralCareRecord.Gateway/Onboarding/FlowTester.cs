@@ -34,7 +34,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
     public async Task<FlowTestReport> RunAsync(Organisation organisation, string testNhsNumber, string ranBy, CancellationToken cancellationToken)
     {
         var ranAt = time.GetUtcNow();
-        var client = httpClientFactory.CreateClient(FhirSourceClient.HttpClientName);
+        var client = httpClientFactory.CreateSourceClient(organisation.OdsCode);
         var timeout = organisation.Timeout ?? federation.Value.SourceTimeout;
         var baseUrl = organisation.FhirBaseUrl.ToString().TrimEnd('/');
         var steps = new List<FlowTestStep>();

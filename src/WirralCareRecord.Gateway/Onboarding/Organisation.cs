@@ -1,3 +1,5 @@
+using WirralCareRecord.Gateway.Federation;
+
 namespace WirralCareRecord.Gateway.Onboarding;
 
 /// <summary>The kind of care setting an organisation is; the "tell your story once" figures count settings by kind.</summary>
@@ -47,6 +49,9 @@ public sealed record Organisation(
     public IReadOnlyList<OrganisationContact> Contacts { get; init; } = [];
 
     public FlowTestSummary? LastFlowTest { get; init; }
+
+    /// <summary>How the gateway authenticates to this source.</summary>
+    public SourceAuthentication Authentication { get; init; } = SourceAuthentication.None;
 
     /// <summary>Increases with every change; the organisation's ETag, so two admins never overwrite each other.</summary>
     public int Revision { get; init; } = 1;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.PatientMatching;
 
 namespace WirralCareRecord.Gateway.Onboarding;
@@ -13,7 +14,8 @@ public sealed record OrganisationRequest(
     int Phase,
     double? TimeoutSeconds = null,
     int? StaffCount = null,
-    IReadOnlyList<OrganisationContact>? Contacts = null);
+    IReadOnlyList<OrganisationContact>? Contacts = null,
+    SourceAuthentication? Authentication = null);
 
 /// <summary>A move through the lifecycle, and why.</summary>
 public sealed record TransitionRequest(LifecycleState To, string Reason);
@@ -32,6 +34,7 @@ public sealed record OrganisationView(
     double? TimeoutSeconds,
     int? StaffCount,
     IReadOnlyList<OrganisationContact> Contacts,
+    SourceAuthentication Authentication,
     FlowTestSummary? LastFlowTest,
     IReadOnlyList<string> Agreements,
     IReadOnlyList<LifecycleState> AllowedTransitions,
@@ -39,7 +42,7 @@ public sealed record OrganisationView(
 {
     public static OrganisationView Of(Organisation o, RegistrySnapshot registry) => new(
         o.OdsCode, o.Name, o.Kind, o.FhirBaseUrl.ToString().TrimEnd('/'), o.Phase, o.State, o.Timeout?.TotalSeconds, o.StaffCount,
-        o.Contacts, o.LastFlowTest, [.. registry.AgreementsOf(o.OdsCode).Select(a => $"{a.Id} v{a.Version}")], Lifecycle.AllowedFrom(o.State), o.Revision);
+        o.Contacts, o.Authentication, o.LastFlowTest, [.. registry.AgreementsOf(o.OdsCode).Select(a => $"{a.Id} v{a.Version}")], Lifecycle.AllowedFrom(o.State), o.Revision);
 }
 
 /// <summary>
@@ -219,6 +222,11 @@ internal static class OrganisationAdminEndpoints
             problems.Add("staffCount cannot be negative.");
         }
 
+        if (urls.AuthenticationProblem(request.Authentication ?? SourceAuthentication.None) is { } authenticationProblem)
+        {
+            problems.Add(authenticationProblem);
+        }
+
         if (request.Contacts?.Any(c => string.IsNullOrWhiteSpace(c.Name) || string.IsNullOrWhiteSpace(c.Role)) == true)
         {
             problems.Add("every contact needs a name and a role.");
@@ -234,6 +242,7 @@ internal static class OrganisationAdminEndpoints
             request.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, request.StaffCount)
         {
             Contacts = request.Contacts ?? [],
+            Authentication = request.Authentication ?? SourceAuthentication.None,
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using WirralCareRecord.Gateway.Agreements;
+using WirralCareRecord.Gateway.Federation;
 
 namespace WirralCareRecord.Gateway.Onboarding;
 
@@ -34,6 +35,7 @@ public sealed class RegistryDocument
         public int? StaffCount { get; set; }
         public List<OrganisationContact> Contacts { get; set; } = [];
         public FlowTestSummary? LastFlowTest { get; set; }
+        public SourceAuthentication? Authentication { get; set; }
         public int Revision { get; set; } = 1;
     }
 
@@ -75,6 +77,7 @@ public sealed class RegistryDocument
             OdsCode = o.OdsCode, Name = o.Name, Kind = o.Kind, FhirBaseUrl = o.FhirBaseUrl.ToString().TrimEnd('/'),
             Phase = o.Phase, State = o.State, TimeoutSeconds = o.Timeout?.TotalSeconds, StaffCount = o.StaffCount,
             Contacts = [.. o.Contacts], LastFlowTest = o.LastFlowTest, Revision = o.Revision,
+            Authentication = o.Authentication.Mode == SourceAuthenticationMode.None ? null : o.Authentication,
         })],
         Agreements = [.. snapshot.Agreements.Select(a => new AgreementEntry
         {
@@ -107,6 +110,12 @@ public sealed class RegistryDocument
                 continue;
             }
 
+            if (o.Authentication?.Problems() is { Count: > 0 } authenticationProblems)
+            {
+                problems.Add($"organisations[{i}] ({o.OdsCode}): {string.Join(" ", authenticationProblems)}");
+                continue;
+            }
+
             if (organisations.Any(x => string.Equals(x.OdsCode, o.OdsCode, StringComparison.OrdinalIgnoreCase)))
             {
                 problems.Add($"organisations[{i}] ({o.OdsCode}) appears more than once");
@@ -120,6 +129,7 @@ public sealed class RegistryDocument
                 Contacts = [.. o.Contacts],
                 LastFlowTest = o.LastFlowTest,
                 Revision = Math.Max(1, o.Revision),
+                Authentication = o.Authentication ?? SourceAuthentication.None,
             });
         }
 

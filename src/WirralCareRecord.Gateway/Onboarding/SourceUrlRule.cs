@@ -26,17 +26,30 @@ public sealed class SourceUrlRule(IHostEnvironment environment, IOptions<Registr
         return string.IsNullOrEmpty(parsed.Query) && string.IsNullOrEmpty(parsed.Fragment) ? null : $"'{url}' must not carry a query or fragment.";
     }
 
+    /// <summary>Why this environment must not call a source configured with <paramref name="authentication"/>, or null.</summary>
+    public string? AuthenticationProblem(Federation.SourceAuthentication authentication) =>
+        authentication.Mode == Federation.SourceAuthenticationMode.None && environment.IsProduction()
+            ? "authentication.mode None is for Development and test rigs only; in Production a source needs ClientCredentials or MutualTls."
+            : authentication.Problems() is { Count: > 0 } problems ? string.Join(" ", problems)
+            : authentication.TokenEndpoint is { } endpoint && Problem(endpoint.ToString()) is { } endpointProblem ? "authentication.tokenEndpoint: " + endpointProblem
+            : null;
+
     /// <summary>Refuses a registry holding a source this environment must not call.</summary>
     public void Check(RegistrySnapshot registry)
     {
-        var bad = registry.Organisations
-            .Where(o => o.State != LifecycleState.Withdrawn && Problem(o.FhirBaseUrl.ToString()) is not null)
-            .Select(o => o.OdsCode)
-            .ToList();
-        if (bad.Count > 0)
+        var active = registry.Organisations.Where(o => o.State != LifecycleState.Withdrawn).ToList();
+        var insecure = active.Where(o => Problem(o.FhirBaseUrl.ToString()) is not null).Select(o => o.OdsCode).ToList();
+        if (insecure.Count > 0)
         {
             throw new InvalidOperationException(
-                $"The registry holds source URLs this {environment.EnvironmentName} gateway must not call (not https): {string.Join(", ", bad)}. Correct them, or withdraw the organisations.");
+                $"The registry holds source URLs this {environment.EnvironmentName} gateway must not call (not https): {string.Join(", ", insecure)}. Correct them, or withdraw the organisations.");
+        }
+
+        var unauthenticated = active.Where(o => AuthenticationProblem(o.Authentication) is not null).Select(o => o.OdsCode).ToList();
+        if (unauthenticated.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The registry holds sources this {environment.EnvironmentName} gateway cannot authenticate to (no or incomplete outbound authentication): {string.Join(", ", unauthenticated)}.");
         }
     }
 }

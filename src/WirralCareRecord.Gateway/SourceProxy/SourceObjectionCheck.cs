@@ -13,7 +13,7 @@ namespace WirralCareRecord.Gateway.SourceProxy;
 internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, FhirSourceClient sources)
 {
     /// <summary>The objection that covers someone in <paramref name="resource"/>; throws when a referenced patient cannot be established.</summary>
-    public async Task<Objection?> FindAsync(Resource resource, string sourceBase, string correlationId, CancellationToken cancellationToken)
+    public async Task<Objection?> FindAsync(Resource resource, string odsCode, string sourceBase, string correlationId, CancellationToken cancellationToken)
     {
         var snapshot = registry.Current;
         if (snapshot.Objections.Count == 0)
@@ -33,7 +33,7 @@ internal sealed class SourceObjectionCheck(IOrganisationRegistry registry, FhirS
         {
             try
             {
-                patients.Add(await sources.ReadAsync<Patient>($"{sourceBase}/Patient/{Uri.EscapeDataString(id)}", correlationId, cancellationToken));
+                patients.Add(await sources.ReadAsync<Patient>(odsCode, $"{sourceBase}/Patient/{Uri.EscapeDataString(id)}", correlationId, cancellationToken));
             }
             catch (SourceFailureException failure)
             {

@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace WirralCareRecord.Gateway.SourceProxy;
 
@@ -10,6 +11,7 @@ public static class SourceProxyFeature
         builder.Services.AddSingleton<IProxyConfigProvider, SourceRoutes>();
         builder.Services.AddSingleton<SourceObjectionCheck>();
         builder.Services.AddReverseProxy().AddTransforms<SourceResponseTransforms>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, SourceForwarderHttpClients>();
         return builder;
     }
 

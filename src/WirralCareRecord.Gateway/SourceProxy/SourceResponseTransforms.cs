@@ -114,7 +114,7 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
             try
             {
                 breakGlass = BreakGlass.Validate(context.Request.Headers[BreakGlass.Header].ToString());
-                if (await objections.FindAsync(resource, sourceBase, context.CorrelationId(), context.RequestAborted) is { } objection && breakGlass is null)
+                if (await objections.FindAsync(resource, odsCode, sourceBase, context.CorrelationId(), context.RequestAborted) is { } objection && breakGlass is null)
                 {
                     problem = $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record. In an emergency, repeat the request with a break-glass reason in the {BreakGlass.Header} header; the access will be reviewed.";
                     resource = null;

@@ -34,6 +34,11 @@ internal sealed class SourceRoutes(IOrganisationRegistry registry, IOptions<Fede
         var clusters = sources.Select(o => new ClusterConfig
         {
             ClusterId = "source-" + o.OdsCode,
+            Metadata = new Dictionary<string, string>
+            {
+                [SourceMetadataKey] = o.OdsCode,
+                [SourceForwarderHttpClients.AuthenticationMetadataKey] = System.Text.Json.JsonSerializer.Serialize(o.Authentication),
+            },
             Destinations = new Dictionary<string, DestinationConfig>
             {
                 ["primary"] = new() { Address = o.FhirBaseUrl.ToString().TrimEnd('/') },

@@ -147,7 +147,7 @@ public sealed class SignInTests : IDisposable
     {
         using var development = new GatewayHost(_issuer, [_gp], environment: "Development");
         var token = await development.CreateClient(token: null).GetStringAsync("/dev/token?role=Clinician&ods=N85001&format=jwt");
-        using var production = new GatewayHost(_issuer, [_gp], environment: "Production", settings: await ProductionSettings.SafeAsync(), editRegistry: ProductionSettings.HttpsSources);
+        using var production = new GatewayHost(_issuer, [_gp], environment: "Production", settings: await ProductionSettings.SafeAsync(), editRegistry: ProductionSettings.SecureSources);
 
         var response = await production.CreateClient(token).GetAsync(RecordUrl);
 

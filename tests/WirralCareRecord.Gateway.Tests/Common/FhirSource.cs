@@ -19,12 +19,12 @@ public sealed class FhirSource : IDisposable
     private const int Specific = 1;
     private const int Fallback = 100;
 
-    public FhirSource(string odsCode, string name, OrganisationKind kind)
+    public FhirSource(string odsCode, string name, OrganisationKind kind, WireMock.Settings.WireMockServerSettings? settings = null)
     {
         OdsCode = odsCode;
         Name = name;
         Kind = kind;
-        Server = WireMockServer.Start();
+        Server = settings is null ? WireMockServer.Start() : WireMockServer.Start(settings);
         Server.Given(Request.Create().UsingGet().WithPath(new WireMock.Matchers.WildcardMatcher("/fhir/*")))
             .AtPriority(Fallback)
             .RespondWith(Fhir(SearchSet([])));
@@ -140,6 +140,16 @@ public sealed class FhirSource : IDisposable
             ],
         };
         Server.Given(Request.Create().UsingGet().WithPath("/fhir/metadata")).AtPriority(Specific).RespondWith(Fhir(capability));
+        return this;
+    }
+
+    /// <summary>Every request without exactly this bearer token is refused with 401, as a source protected by OAuth 2.0 would.</summary>
+    public FhirSource RequireBearer(string accessToken)
+    {
+        Server.Given(Request.Create().UsingAnyMethod().WithPath(new WireMock.Matchers.WildcardMatcher("/*"))
+                .WithHeader("Authorization", $"Bearer {accessToken}", WireMock.Matchers.MatchBehaviour.RejectOnMatch))
+            .AtPriority(0)
+            .RespondWith(Response.Create().WithStatusCode(401).WithHeader("WWW-Authenticate", "Bearer"));
         return this;
     }
 

@@ -1,3 +1,4 @@
+using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Tests.Common;
@@ -12,7 +13,11 @@ public static class ProductionSettings
         return settings;
     }
 
-    /// <summary>Every source address as https (never called by these tests).</summary>
-    public static void HttpsSources(RegistryDocument registry) =>
-        registry.Organisations.ForEach(o => o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal));
+    /// <summary>Every source as Production needs it: an https address and mutual TLS (never called by these tests).</summary>
+    public static void SecureSources(RegistryDocument registry) =>
+        registry.Organisations.ForEach(o =>
+        {
+            o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal);
+            o.Authentication = new SourceAuthentication(SourceAuthenticationMode.MutualTls, CertificateName: "gateway-client");
+        });
 }

@@ -15,7 +15,7 @@ public sealed class ProductionStartupTests : IDisposable
     [Fact]
     public async Task A_safe_production_configuration_starts()
     {
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: await ProductionSettings.SafeAsync(), editRegistry: ProductionSettings.HttpsSources);
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: await ProductionSettings.SafeAsync(), editRegistry: ProductionSettings.SecureSources);
 
         using var response = await host.CreateClient(token: null).GetAsync("/health/live");
 
@@ -27,7 +27,7 @@ public sealed class ProductionStartupTests : IDisposable
     {
         var settings = await ProductionSettings.SafeAsync();
         settings["Storage:Kind"] = "Local";
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.HttpsSources);
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.SecureSources);
 
         Assert.Contains("Storage:Kind must be AzureBlob in Production", StartFailure(host), StringComparison.Ordinal);
     }
@@ -44,11 +44,23 @@ public sealed class ProductionStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task Production_refuses_a_source_the_gateway_would_call_unauthenticated()
+    {
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: await ProductionSettings.SafeAsync(), editRegistry: r =>
+        {
+            ProductionSettings.SecureSources(r);
+            r.Organisations[0].Authentication = null;
+        });
+
+        Assert.Contains("cannot authenticate to (no or incomplete outbound authentication): RBL", StartFailure(host), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Production_refuses_the_setting_that_allows_http_sources()
     {
         var settings = await ProductionSettings.SafeAsync();
         settings["Registry:AllowHttpSources"] = "true";
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.HttpsSources);
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.SecureSources);
 
         Assert.Contains("Registry:AllowHttpSources must not be set in Production", StartFailure(host), StringComparison.Ordinal);
     }
@@ -58,7 +70,7 @@ public sealed class ProductionStartupTests : IDisposable
     {
         var settings = await ProductionSettings.SafeAsync();
         settings["AzureAd:ClientId"] = "";
-        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.HttpsSources);
+        using var host = new GatewayHost(_issuer, [_acute], environment: "Production", settings: settings, editRegistry: ProductionSettings.SecureSources);
 
         Assert.Contains("AzureAd:ClientId", StartFailure(host), StringComparison.Ordinal);
     }
