@@ -16,6 +16,7 @@ public static class GatewayComposition
 {
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
+        builder.AddKeyVaultSecrets();
         builder.AddGatewayDefaults();
         builder.AddGatewayTelemetry();
         builder.AddGatewayAuthentication();
