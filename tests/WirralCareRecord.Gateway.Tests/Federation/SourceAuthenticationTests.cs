@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,8 +77,8 @@ public sealed class SourceAuthenticationTests : IDisposable
     [Fact]
     public async Task Mutual_TLS_presents_the_registry_named_certificate_and_a_source_without_it_cannot_connect()
     {
-        using var certificate = Certificate("CN=wirral-care-record-gateway", "1.3.6.1.5.5.7.3.2");
-        using var serverCertificate = Certificate("CN=localhost", "1.3.6.1.5.5.7.3.1");
+        using var certificate = TestCertificates.Create("CN=wirral-care-record-gateway", TestCertificates.ClientAuthentication);
+        using var serverCertificate = TestCertificates.Create("CN=localhost", TestCertificates.ServerAuthentication);
         var settings = new WireMockServerSettings
         {
             UseSSL = true,
@@ -114,16 +113,6 @@ public sealed class SourceAuthenticationTests : IDisposable
                 handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null;
             }
         }));
-
-    /// <summary>A self-signed certificate for <paramref name="usage"/> (client or server authentication), with its private key.</summary>
-    private static X509Certificate2 Certificate(string subject, string usage)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid(usage)], critical: false));
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
-    }
 
     public void Dispose()
     {

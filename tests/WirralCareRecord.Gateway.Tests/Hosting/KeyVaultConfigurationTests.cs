@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using AccessToken = Azure.Core.AccessToken;
 using TokenCredential = Azure.Core.TokenCredential;
@@ -12,6 +11,7 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Tests.Common;
 
 namespace WirralCareRecord.Gateway.Tests.Hosting;
 
@@ -21,7 +21,7 @@ namespace WirralCareRecord.Gateway.Tests.Hosting;
 /// </summary>
 public sealed class KeyVaultConfigurationTests : IDisposable
 {
-    private readonly X509Certificate2 _serverCertificate = ServerCertificate();
+    private readonly X509Certificate2 _serverCertificate = TestCertificates.Create("CN=localhost", TestCertificates.ServerAuthentication);
     private readonly WireMockServer _vault;
 
     public KeyVaultConfigurationTests()
@@ -72,14 +72,6 @@ public sealed class KeyVaultConfigurationTests : IDisposable
             .RespondWith(Json($$"""{ "value": "{{value}}", "id": "{{_vault.Url}}/secrets/{{name}}/1", "attributes": { "enabled": true } }"""));
 
     private static IResponseBuilder Json(string body) => Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body);
-
-    private static X509Certificate2 ServerCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
-    }
 
     public void Dispose()
     {
