@@ -22,7 +22,7 @@ if (options.SourcesOnly)
 }
 
 var seedPath = DemoRegistrySeed.Write(sources, workFolder);
-await using var gateway = DemoGateway.Build(options.RemainingArgs, seedPath, Path.Combine(workFolder, "audit"));
+await using var gateway = DemoGateway.Build(options.RemainingArgs, seedPath, Path.Combine(workFolder, "storage"));
 await gateway.StartAsync();
 DemoConsole.PrintGateway(DemoGateway.ListeningUrl(gateway));
 DemoConsole.PrintStopHint();

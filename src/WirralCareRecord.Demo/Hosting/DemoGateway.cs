@@ -10,13 +10,14 @@ internal static class DemoGateway
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    public static WebApplication Build(string[] args, string seedPath, string auditFolder)
+    public static WebApplication Build(string[] args, string seedPath, string storageFolder)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, EnvironmentName = Environments.Development });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Registry:SeedPath"] = seedPath,
-            ["Audit:Folder"] = auditFolder,
+            // The audit log (and every other container) goes under this folder: storage/wcr-audit/.
+            ["Storage:LocalFolder"] = storageFolder,
         });
 
         // --urls, ASPNETCORE_URLS and DOTNET_URLS all arrive as "urls"; only when none is given use the demo's port.
