@@ -26,6 +26,9 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
     /// <summary>Azure's long-standing limit for one append block.</summary>
     internal const int MaxBlockBytes = 4 * 1024 * 1024;
 
+    /// <summary>Hours whose blobs stay open: the current one, and a few for late or back-dated writes.</summary>
+    private const int OpenHoursKept = 4;
+
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly IBlobStore _store;
     private readonly AuditLogReader _reader;
@@ -38,6 +41,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
 
     // Touched only by the writer loop.
     private readonly Dictionary<(DateOnly Day, int Hour), OpenBlob> _open = [];
+    private long _uses;
 
     public AuditLog(IBlobStores stores, AuditLogReader reader, IOptions<AuditOptions> options, GatewayTelemetry telemetry, TimeProvider time, ILogger<AuditLog> logger)
     {
@@ -141,6 +145,8 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
                 _open[hour] = blob;
             }
 
+            blob.LastUsed = ++_uses;
+
             // One block: as many events as fit in an append, each linked to the one before.
             block.ResetWrittenCount();
             var first = next;
@@ -214,23 +220,23 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         throw new InvalidOperationException($"No free audit log part for {_options.InstanceId} at {day:yyyy-MM-dd} {hour:00}:00.");
     }
 
+    /// <summary>Keeps the chains of the few hours most recently written; an hour written again later simply claims a new part.</summary>
     private void ForgetOldHours()
     {
-        if (_open.Count <= 2)
+        if (_open.Count <= OpenHoursKept)
         {
             return;
         }
 
-        var now = _time.GetUtcNow();
-        foreach (var key in _open.Keys.Where(k => k.Day.ToDateTime(new TimeOnly(k.Hour, 0)) < now.UtcDateTime.AddHours(-2)).ToList())
+        foreach (var key in _open.OrderByDescending(o => o.Value.LastUsed).Skip(OpenHoursKept).Select(o => o.Key).ToList())
         {
             _open.Remove(key);
         }
     }
 
-    private static (DateOnly Day, int Hour) HourOf(AuditEvent auditEvent)
+    private (DateOnly Day, int Hour) HourOf(AuditEvent auditEvent)
     {
-        var recorded = (auditEvent.Recorded ?? DateTimeOffset.UtcNow).ToUniversalTime();
+        var recorded = (auditEvent.Recorded ?? _time.GetUtcNow()).ToUniversalTime();
         return (DateOnly.FromDateTime(recorded.UtcDateTime), recorded.Hour);
     }
 
@@ -250,6 +256,8 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         public byte[] LastHash { get; set; } = AuditChain.Genesis(blob.Name);
 
         public int Appends { get; set; }
+
+        public long LastUsed { get; set; }
     }
 
     private static partial class Log
