@@ -148,6 +148,28 @@ public sealed class StoryOnceReportTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task StoryOnceReport_Groups_AreTheMeasuresDefinedInConformance()
+    {
+        var (host, _) = await HostWithLogAsync(days: 3);
+        using var _ = host;
+        var measure = Assert.IsType<Hl7.Fhir.Model.Measure>(JsonSerializer.Deserialize<Resource>(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "conformance", "Measure-wcr-story-once.json")), FhirJson.Strict));
+
+        var report = await FhirAssert.ReadAsync<MeasureReport>(
+            await host.CreateClient(_issuer.CreateToken(role: "Auditor")).GetAsync($"/audit/$story-once-report?start={First:yyyy-MM-dd}&end={First.AddDays(2):yyyy-MM-dd}&by=day"),
+            HttpStatusCode.OK);
+
+        Assert.Equal(measure.Url, report.Measure);
+        Assert.Equal(measure.Group.Select(g => g.ElementId), report.Group.Select(g => g.Code.Coding.Single().Code));
+        foreach (var (defined, reported) in measure.Group.Zip(report.Group))
+        {
+            Assert.Equal(defined.Code.Coding.Single().Code, reported.Code.Coding.Single().Code);
+            Assert.Equal(defined.Population.Select(p => p.Code.Coding.Single().Code).Order(), reported.Population.Select(p => p.Code.Coding.Single().Code).Order());
+            Assert.Equal(defined.Stratifier.Select(st => st.Code.Text), reported.Stratifier.Select(st => st.Code.Single().Text));
+        }
+    }
+
+    [Fact]
     public async Task StoryOnceReport_BadRequests_Return400AndClinicians403()
     {
         var (host, _) = await HostWithLogAsync(days: 1);
