@@ -31,6 +31,12 @@ public sealed class AuditOptions : IValidatableObject
     public int QueueCapacity { get; set; } = 10_000;
 
     /// <summary>
+    /// How long one write to the log may take before the requests waiting on it are refused (503). The storage client's
+    /// own retries can take half a minute when storage is unreachable; a clinician should hear sooner.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// The HMAC key (base64, at least 32 bytes) that turns user ids and NHS numbers into the pseudonyms the daily roll-ups
     /// count distinct staff and patients with. When unset, a random key is generated once and kept in the Audit container.
     /// </summary>
@@ -47,6 +53,11 @@ public sealed class AuditOptions : IValidatableObject
         if (PseudonymKey is { Length: > 0 } key && (!TryDecode(key, out var bytes) || bytes.Length < 32))
         {
             yield return new ValidationResult("Audit:PseudonymKey must be base64 of at least 32 bytes.", [nameof(PseudonymKey)]);
+        }
+
+        if (WriteTimeout <= TimeSpan.Zero || WriteTimeout > TimeSpan.FromMinutes(5))
+        {
+            yield return new ValidationResult("Audit:WriteTimeout must be more than 00:00:00 and at most 00:05:00.", [nameof(WriteTimeout)]);
         }
 
         if (RollupSealDelay < TimeSpan.Zero || RollupSealDelay > TimeSpan.FromDays(2))

@@ -19,11 +19,18 @@ internal sealed class AuditRig : IAsyncDisposable
 {
     private static readonly Lazy<IMeterFactory> Meters = new(() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
-    public AuditRig(IBlobStore store, string instance = "gw-1", int maxAppendsPerBlob = 50_000, TimeProvider? time = null, IOrganisationRegistry? registry = null)
+    public AuditRig(IBlobStore store, string instance = "gw-1", int maxAppendsPerBlob = 50_000, TimeProvider? time = null, IOrganisationRegistry? registry = null, TimeSpan? writeTimeout = null)
     {
         var stores = new OneStore(store);
-        Time = time ?? new SetTime(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
-        var options = Options.Create(new AuditOptions { InstanceId = instance, MaxAppendsPerBlob = maxAppendsPerBlob, RollupInterval = TimeSpan.Zero });
+        // The clock only decides which days are sealed; the writer's time limit runs on it, so it must tick.
+        Time = time ?? new ShiftedTime(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var options = Options.Create(new AuditOptions
+        {
+            InstanceId = instance,
+            MaxAppendsPerBlob = maxAppendsPerBlob,
+            RollupInterval = TimeSpan.Zero,
+            WriteTimeout = writeTimeout ?? TimeSpan.FromSeconds(30),
+        });
         Registry = registry ?? new FixedRegistry([]);
         Reader = new AuditLogReader(stores, NullLogger<AuditLogReader>.Instance);
         Telemetry = new GatewayTelemetry(Meters.Value);
@@ -84,12 +91,12 @@ internal sealed class AuditRig : IAsyncDisposable
     }
 }
 
-/// <summary>A clock a test sets.</summary>
-internal sealed class SetTime(DateTimeOffset now) : TimeProvider
+/// <summary>The system clock moved to a fixed starting date, so which days are sealed does not depend on when tests run.</summary>
+internal sealed class ShiftedTime(DateTimeOffset start) : TimeProvider
 {
-    public DateTimeOffset Now { get; set; } = now;
+    private readonly TimeSpan _shift = start - System.GetUtcNow();
 
-    public override DateTimeOffset GetUtcNow() => Now;
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + _shift;
 }
 
 /// <summary>A registry that holds what a test gives it, for figures that depend on organisations' kinds and staff counts.</summary>

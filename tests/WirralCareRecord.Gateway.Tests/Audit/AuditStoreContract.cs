@@ -92,6 +92,33 @@ public abstract class AuditStoreContract
     }
 
     [Fact]
+    public async Task A_write_storage_does_not_answer_in_time_is_refused_and_the_next_goes_to_a_new_part()
+    {
+        var observed = new ObservedBlobStore(await CreateStoreAsync());
+        await using var rig = new AuditRig(observed, writeTimeout: TimeSpan.FromMilliseconds(200));
+        await rig.Log.AppendAsync(AuditRig.Event(0, At), default);
+        observed.Hold = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => rig.Log.AppendAsync(AuditRig.Event(1, At.AddSeconds(1)), default));
+        var hung = observed.Hold;
+        observed.Hold = null;
+        await rig.Log.AppendAsync(AuditRig.Event(2, At.AddSeconds(2)), default);
+        hung.SetResult();
+
+        // The late write lands in the blob the writer gave up on: refused, but not unaudited, and no chain is broken.
+        var abandoned = "2026/03/10/gw-1-09.ndjson";
+        for (var poll = 0; poll < 200 && (await LinesAsync(observed, abandoned)).Count < 2; poll++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(["2026/03/10/gw-1-09-001.ndjson", abandoned], await LogBlobsAsync(observed));
+        Assert.Contains("\"corr-1\"", (await LinesAsync(observed, abandoned))[1], StringComparison.Ordinal);
+        Assert.Contains("\"corr-2\"", Assert.Single(await LinesAsync(observed, "2026/03/10/gw-1-09-001.ndjson")), StringComparison.Ordinal);
+        Assert.Empty((await rig.Verifier.VerifyAsync(Day, default)).Breaks);
+    }
+
+    [Fact]
     public async Task A_restarted_instance_writes_a_new_part_so_it_never_continues_a_chain_it_did_not_write()
     {
         var store = await CreateStoreAsync();

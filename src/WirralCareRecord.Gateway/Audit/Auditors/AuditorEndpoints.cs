@@ -209,7 +209,7 @@ internal static class AuditorEndpoints
         {
             return await read();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or Azure.RequestFailedException)
+        catch (Exception ex) when (IsStorageFailure(ex))
         {
             throw new GatewayException(
                 StatusCodes.Status503ServiceUnavailable,
@@ -218,6 +218,14 @@ internal static class AuditorEndpoints
                 ex);
         }
     }
+
+    /// <summary>A folder that cannot be read, or Azure refusing or unreachable (after its retries, as an AggregateException).</summary>
+    private static bool IsStorageFailure(Exception ex) => ex switch
+    {
+        IOException or UnauthorizedAccessException or Azure.RequestFailedException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsStorageFailure),
+        _ => false,
+    };
 
     private static string Url(HttpContext context, IEnumerable<KeyValuePair<string, string?>> parameters) =>
         $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}{QueryString.Create(parameters)}";

@@ -78,7 +78,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         await pending.Stored.Task;
     }
 
-    public Task ProbeAsync(CancellationToken cancellationToken) => _store.ProbeAsync(cancellationToken);
+    public Task ProbeAsync(CancellationToken cancellationToken) => _store.ProbeAsync(cancellationToken).WaitAsync(_options.WriteTimeout, _time, cancellationToken);
 
     public async IAsyncEnumerable<AuditEvent> ReadAsync(DateOnly firstDay, DateOnly lastDay, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -167,7 +167,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             }
 
             var started = _time.GetTimestamp();
-            await _store.AppendAsync(blob.Name, new BinaryData(block.WrittenMemory), CancellationToken.None);
+            await Bounded(_store.AppendAsync(blob.Name, new BinaryData(block.WrittenMemory), CancellationToken.None));
             blob.LastHash = hash;
             blob.Appends++;
             _telemetry.RecordAuditAppend(next - first, _time.GetElapsedTime(started).TotalMilliseconds);
@@ -187,7 +187,8 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         var part = current is null ? -1 : current.Blob.Part;
         if (current is null)
         {
-            await foreach (var name in _store.ListAsync(AuditBlobNames.ClaimsOf(day, hour, _options.InstanceId), CancellationToken.None))
+            var claims = await Bounded(_store.ListAsync(AuditBlobNames.ClaimsOf(day, hour, _options.InstanceId), CancellationToken.None).ToListAsync().AsTask());
+            foreach (var name in claims)
             {
                 if (AuditBlobNames.TryParseClaim(name, out var claimed) && claimed.Instance == _options.InstanceId && claimed.Hour == hour && claimed.Day == day)
                 {
@@ -207,7 +208,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             var blob = new AuditLogBlob(AuditBlobNames.Log(day, hour, _options.InstanceId, part), day, hour, _options.InstanceId, part);
             try
             {
-                await _store.WriteAsync(AuditBlobNames.Claim(blob), BinaryData.FromBytes(claim), null, "application/json", CancellationToken.None);
+                await Bounded(_store.WriteAsync(AuditBlobNames.Claim(blob), BinaryData.FromBytes(claim), null, "application/json", CancellationToken.None));
                 Log.BlobClaimed(_logger, blob.Name);
                 return new OpenBlob(blob);
             }
@@ -218,6 +219,29 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         }
 
         throw new InvalidOperationException($"No free audit log part for {_options.InstanceId} at {day:yyyy-MM-dd} {hour:00}:00.");
+    }
+
+    /// <summary>
+    /// Waits at most <see cref="AuditOptions.WriteTimeout"/> for a storage call. One that takes longer is left to finish on
+    /// its own: its outcome is unknown, so the batch fails and the blob is abandoned, as for any failed append.
+    /// </summary>
+    private async Task Bounded(Task operation)
+    {
+        try
+        {
+            await operation.WaitAsync(_options.WriteTimeout, _time);
+        }
+        catch (TimeoutException)
+        {
+            _ = operation.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    private async Task<T> Bounded<T>(Task<T> operation)
+    {
+        await Bounded((Task)operation);
+        return await operation;
     }
 
     /// <summary>Keeps the chains of the few hours most recently written; an hour written again later simply claims a new part.</summary>
