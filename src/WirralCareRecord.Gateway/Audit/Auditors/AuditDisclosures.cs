@@ -24,13 +24,13 @@ internal sealed class AuditDisclosures(AuditLogReader reader)
         var found = new List<(AuditFacts Facts, AuditEvent Event)>();
         for (var day = firstDay; day <= lastDay; day = day.AddDays(1))
         {
-            await foreach (var (_, auditEvent) in reader.DayAsync(day, line => line.Bytes.Span.IndexOf(needle) >= 0, cancellationToken))
+            await foreach (var (line, facts) in reader.DayFactsAsync(day, line => line.Bytes.Span.IndexOf(needle) >= 0, cancellationToken))
             {
-                var facts = AuditFacts.From(auditEvent);
                 if (facts.IsRecordRead
                     && facts.Succeeded
                     && !string.Equals(facts.OrganisationOds, sourceOds, StringComparison.OrdinalIgnoreCase)
-                    && facts.Sources.Any(s => s.Outcome == "returned" && string.Equals(s.OdsCode, sourceOds, StringComparison.OrdinalIgnoreCase)))
+                    && facts.Sources.Any(s => s.Outcome == "returned" && string.Equals(s.OdsCode, sourceOds, StringComparison.OrdinalIgnoreCase))
+                    && line.TryParse() is { } auditEvent)
                 {
                     found.Add((facts, auditEvent));
                 }

@@ -221,10 +221,9 @@ internal sealed class AuditSearch(AuditLogReader reader)
         foreach (var day in days)
         {
             var matches = new List<(AuditFacts Facts, AuditEvent Event)>();
-            await foreach (var (_, auditEvent) in reader.DayAsync(day, query.MayMatch, cancellationToken))
+            await foreach (var (line, facts) in reader.DayFactsAsync(day, query.MayMatch, cancellationToken))
             {
-                var facts = AuditFacts.From(auditEvent);
-                if (query.Matches(facts))
+                if (query.Matches(facts) && line.TryParse() is { } auditEvent)
                 {
                     matches.Add((facts, auditEvent));
                 }

@@ -26,8 +26,8 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
     /// <summary>Azure's long-standing limit for one append block.</summary>
     internal const int MaxBlockBytes = 4 * 1024 * 1024;
 
-    /// <summary>Hours whose blobs stay open: the current one, and a few for late or back-dated writes.</summary>
-    private const int OpenHoursKept = 4;
+    /// <summary>Hours whose blobs stay open: the current one, and a day's worth for late or back-dated writes.</summary>
+    private const int OpenHoursKept = 26;
 
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly IBlobStore _store;

@@ -116,6 +116,42 @@ internal sealed partial class AuditLogReader(IBlobStores stores, ILogger<AuditLo
         }
     }
 
+    /// <summary>
+    /// The day's events as facts (<see cref="AuditFacts"/>), an hour at a time in recorded order, without building the
+    /// FHIR model: for searches and reports, which parse into AuditEvents only the lines they return.
+    /// </summary>
+    public async IAsyncEnumerable<(AuditLine Line, AuditFacts Facts)> DayFactsAsync(DateOnly day, Func<AuditLine, bool>? worthReading, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var hour in (await BlobsAsync(day, cancellationToken)).GroupBy(b => b.Hour))
+        {
+            var events = new List<(AuditLine Line, AuditFacts Facts)>();
+            foreach (var blob in hour)
+            {
+                foreach (var line in await LinesAsync(blob, cancellationToken))
+                {
+                    if (line.IsEmpty || (worthReading is not null && !worthReading(line)))
+                    {
+                        continue;
+                    }
+
+                    if (AuditFacts.From(line.Bytes) is { } facts)
+                    {
+                        events.Add((line, facts));
+                    }
+                    else
+                    {
+                        Log.UnreadableLine(logger, line.Blob.Name, line.Number);
+                    }
+                }
+            }
+
+            foreach (var item in events.OrderBy(e => e.Facts.Recorded))
+            {
+                yield return item;
+            }
+        }
+    }
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 510, Level = LogLevel.Warning, Message = "Audit log line {Line} of {Blob} is not an AuditEvent; run $verify for that day")]

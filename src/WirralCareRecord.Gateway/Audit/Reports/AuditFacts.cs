@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Onboarding;
 
@@ -41,35 +42,122 @@ internal sealed record AuditFacts(
     /// <summary>The caller was turned away: not signed in, not allowed (no agreement, objection, no relationship) or over the rate limit.</summary>
     public bool Refused => HttpStatus is 401 or 403 or 429;
 
-    public static AuditFacts From(AuditEvent auditEvent)
+    /// <summary>
+    /// The facts of a stored line, read with a plain JSON reader: several times faster than building the FHIR model, which
+    /// is what lets a day be rolled up, or today be scanned for a report, in well under a second. Null when the line is not
+    /// a JSON object (damaged or hand-edited: <c>$verify</c> says where).
+    /// </summary>
+    public static AuditFacts? From(ReadOnlyMemory<byte> line)
     {
-        var query = auditEvent.Entity.FirstOrDefault(e => e.Role?.Code == "24");
-        var requestor = auditEvent.Agent.FirstOrDefault(a => a.Requestor == true);
-        var organisation = auditEvent.Agent.FirstOrDefault(a => a.Requestor != true && a.Who?.Identifier?.System == OdsCode.System);
-        var patient = auditEvent.Entity.FirstOrDefault(e => e.Role?.Code == "1" && e.What?.Identifier?.System == PatientMatching.NhsNumber.System);
-        return new AuditFacts(
-            auditEvent.Id ?? "",
-            auditEvent.Recorded ?? DateTimeOffset.MinValue,
-            query?.Description,
-            Detail(query, AuditEventFactory.HttpStatusDetail) is { } status && int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null,
-            auditEvent.Outcome,
-            requestor?.Who?.Identifier?.Value,
-            organisation?.Who?.Identifier?.Value,
-            patient?.What?.Identifier?.Value,
-            auditEvent.PurposeOfEvent.Any(p => p.Coding.Any(c => c.Code == AuditEventFactory.BreakGlass)),
-            [.. auditEvent.Entity
-                .Where(e => e.Role?.Code == "3" && e.What?.Identifier?.System == OdsCode.System && e.What.Identifier.Value is not null)
-                .Select(e => new SourceFact(
-                    e.What!.Identifier!.Value!,
-                    Detail(e, "outcome") ?? e.Description ?? "",
-                    Enum.TryParse<OrganisationKind>(Detail(e, AuditEventFactory.SettingDetail), out var kind) ? kind : null))]);
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object ? From(root) : null;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
-    private static string? Detail(AuditEvent.EntityComponent? entity, string type) =>
-        entity?.Detail.FirstOrDefault(d => d.Type == type)?.Value switch
+    private static AuditFacts From(JsonElement root)
+    {
+        string? query = null;
+        int? status = null;
+        string? patient = null;
+        var sources = new List<SourceFact>();
+        foreach (var entity in Array(root, "entity"))
         {
-            FhirString text => text.Value,
-            Base64Binary bytes when bytes.Value is { } value => System.Text.Encoding.UTF8.GetString(value),
-            _ => null,
-        };
+            switch (Text(entity, "role", "code"))
+            {
+                case "24":
+                    query ??= Text(entity, "description");
+                    status ??= int.TryParse(Detail(entity, AuditEventFactory.HttpStatusDetail), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
+                    break;
+                case "1" when Text(entity, "what", "identifier", "system") == PatientMatching.NhsNumber.System:
+                    patient ??= Text(entity, "what", "identifier", "value");
+                    break;
+                case "3" when Text(entity, "what", "identifier", "system") == OdsCode.System && Text(entity, "what", "identifier", "value") is { } ods:
+                    sources.Add(new SourceFact(
+                        ods,
+                        Detail(entity, "outcome") ?? Text(entity, "description") ?? "",
+                        Enum.TryParse<OrganisationKind>(Detail(entity, AuditEventFactory.SettingDetail), out var kind) ? kind : null));
+                    break;
+            }
+        }
+
+        string? user = null;
+        string? organisation = null;
+        foreach (var agent in Array(root, "agent"))
+        {
+            var requestor = agent.TryGetProperty("requestor", out var flag) && flag.ValueKind == JsonValueKind.True;
+            if (requestor)
+            {
+                user ??= Text(agent, "who", "identifier", "value");
+            }
+            else if (Text(agent, "who", "identifier", "system") == OdsCode.System)
+            {
+                organisation ??= Text(agent, "who", "identifier", "value");
+            }
+        }
+
+        return new AuditFacts(
+            Text(root, "id") ?? "",
+            Text(root, "recorded") is { } recorded ? DateTimeOffset.Parse(recorded, CultureInfo.InvariantCulture) : DateTimeOffset.MinValue,
+            query,
+            status,
+            Text(root, "outcome") switch
+            {
+                "0" => AuditEvent.AuditEventOutcome.N0,
+                "4" => AuditEvent.AuditEventOutcome.N4,
+                "8" => AuditEvent.AuditEventOutcome.N8,
+                "12" => AuditEvent.AuditEventOutcome.N12,
+                _ => null,
+            },
+            user,
+            organisation,
+            patient,
+            Array(root, "purposeOfEvent").SelectMany(p => Array(p, "coding")).Any(c => Text(c, "code") == AuditEventFactory.BreakGlass),
+            sources);
+    }
+
+    private static IEnumerable<JsonElement> Array(JsonElement element, string name)
+    {
+        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var array) && array.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in array.EnumerateArray())
+            {
+                yield return item;
+            }
+        }
+    }
+
+    /// <summary>The string at the end of a path of object properties, or null.</summary>
+    private static string? Text(JsonElement element, params ReadOnlySpan<string> path)
+    {
+        foreach (var name in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element))
+            {
+                return null;
+            }
+        }
+
+        return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+    }
+
+    private static string? Detail(JsonElement entity, string type)
+    {
+        foreach (var detail in Array(entity, "detail"))
+        {
+            if (Text(detail, "type") == type)
+            {
+                return Text(detail, "valueString")
+                    ?? (Text(detail, "valueBase64Binary") is { } encoded ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(encoded)) : null);
+            }
+        }
+
+        return null;
+    }
 }

@@ -71,9 +71,9 @@ internal sealed partial class AuditRollups(
             var lines = await reader.LinesAsync(blob, cancellationToken);
             foreach (var line in lines)
             {
-                if (!line.IsEmpty && line.TryParse() is { } auditEvent)
+                if (!line.IsEmpty && AuditFacts.From(line.Bytes) is { } facts)
                 {
-                    rollup.Add(AuditFacts.From(auditEvent), key, ods => organisations.Find(ods)?.Kind);
+                    rollup.Add(facts, key, ods => organisations.Find(ods)?.Kind);
                 }
             }
 
