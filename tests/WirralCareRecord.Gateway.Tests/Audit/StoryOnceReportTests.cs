@@ -123,6 +123,7 @@ public sealed class StoryOnceReportTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("AcuteTrust:1;CommunityTrust:1;GpPractice:1", total[header.IndexOf("settings_returned_by_kind")]);
         var february = rows.Single(r => r[0] == "2025-02" && r[3] == "organisation" && r[4] == "RBL");
         Assert.Equal(ExpectedFigures.Of(accesses.Where(a => a.Recorded.Month == 2 && a.Ods == "RBL")).Retrievals, Column(february, "retrievals"));
+        Assert.Equal("AcuteTrust", february[header.IndexOf("setting")]);
         // Every organisation with a staff count or with use has a row in every month.
         Assert.Equal(3 * GeneratedLog.Organisations.Count, rows.Count(r => r[0] is "2025-01" or "2025-02" or "2025-03" && r[3] == "organisation"));
     }

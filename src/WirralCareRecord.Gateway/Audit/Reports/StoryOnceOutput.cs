@@ -81,19 +81,13 @@ internal static class StoryOnceOutput
             .Append("failed_source_reads,not_found,refusals,break_glass\n");
         foreach (var f in report.Figures)
         {
-            var setting = f.Scope switch
-            {
-                FigureScope.Organisation => "",
-                FigureScope.Setting => f.Code,
-                _ => "",
-            };
             csv.AppendJoin(',', [
                 f.Period.Label,
                 Date(f.Period.Start),
                 Date(f.Period.End),
                 f.Scope.ToString().ToLowerInvariant(),
                 f.Code,
-                setting,
+                f.Setting,
                 Number(f.Retrievals),
                 Number(f.DistinctStaff),
                 Number(f.StaffOfCountedOrganisations),

@@ -61,6 +61,9 @@ internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, s
     /// <summary>The ODS code, or the setting's kind, or <c>all</c>.</summary>
     public string Code { get; } = code;
 
+    /// <summary>The kind of setting of the organisation or setting in scope (from the registry); empty for everyone.</summary>
+    public string Setting { get; set; } = "";
+
     public int Retrievals { get; private set; }
 
     public int MultiSetting { get; private set; }
@@ -211,6 +214,12 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
 
         foreach (var cell in figures.Values)
         {
+            cell.Setting = cell.Scope switch
+            {
+                FigureScope.Organisation => SettingOf(organisations, cell.Code),
+                FigureScope.Setting => cell.Code,
+                _ => "",
+            };
             cell.Count(cell.Scope switch
             {
                 FigureScope.All => organisations.Organisations,
