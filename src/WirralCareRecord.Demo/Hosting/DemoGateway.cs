@@ -26,8 +26,8 @@ internal static class DemoGateway
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Registry:SeedPath"] = seedPath,
+            // The audit log, agreement documents and every other container go under this folder (storage/wcr-audit/, ...).
             ["Storage:LocalFolder"] = storage,
-            ["Audit:Folder"] = Path.Combine(workFolder, "audit"),
         });
 
         // --urls, ASPNETCORE_URLS and DOTNET_URLS all arrive as "urls"; only when none is given use the demo's port.

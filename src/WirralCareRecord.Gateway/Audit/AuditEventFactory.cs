@@ -23,7 +23,14 @@ public static class AuditEventFactory
     /// <summary>The v3 ActReason for break-glass access.</summary>
     public const string BreakGlass = "BTG";
 
-    public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId)
+    /// <summary>The query entity's detail holding the HTTP status the caller was answered with.</summary>
+    public const string HttpStatusDetail = "http-status";
+
+    /// <summary>A source entity's detail naming the source's kind of care setting when it was read (<see cref="OrganisationKind"/>).</summary>
+    public const string SettingDetail = "setting";
+
+    /// <param name="settingOf">The kind of setting each source organisation is, recorded with the access so later reports count settings as they were.</param>
+    public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId, Func<string, OrganisationKind?>? settingOf = null)
     {
         // Break-glass replaces the caller's purpose: auditors find these accesses by it (BALP, purposeOfEvent).
         var purpose = access.BreakGlassReason is null ? access.PurposeOfUse : BreakGlass;
@@ -110,6 +117,7 @@ public static class AuditEventFactory
             Detail =
             [
                 new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) },
+                new AuditEvent.DetailComponent { Type = HttpStatusDetail, Value = new FhirString(access.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
                 .. access.BreakGlassReason is null ? [] : new[] { new AuditEvent.DetailComponent { Type = "break-glass-reason", Value = new FhirString(access.BreakGlassReason) } },
             ],
         });
@@ -128,6 +136,7 @@ public static class AuditEventFactory
                     new AuditEvent.DetailComponent { Type = "resources", Value = new FhirString(source.Resources.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
                     new AuditEvent.DetailComponent { Type = "withheld", Value = new FhirString(source.Withheld.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
                     new AuditEvent.DetailComponent { Type = "calls", Value = new FhirString(source.Calls.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                    .. settingOf?.Invoke(source.OdsCode) is { } setting ? new[] { new AuditEvent.DetailComponent { Type = SettingDetail, Value = new FhirString(setting.ToString()) } } : [],
                 ],
             });
         }

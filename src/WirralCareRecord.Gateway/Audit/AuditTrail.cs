@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Audit;
 
@@ -7,11 +8,18 @@ namespace WirralCareRecord.Gateway.Audit;
 /// Records accesses before anything leaves the gateway. If the store fails the request fails with it:
 /// <see cref="AuditUnavailableException"/> (503), and no data is served unaudited.
 /// </summary>
-public sealed partial class AuditTrail(IAuditStore store, TimeProvider time, IOptions<AuditOptions> options, GatewayTelemetry telemetry, ILogger<AuditTrail> logger)
+public sealed partial class AuditTrail(
+    IAuditStore store,
+    IOrganisationRegistry registry,
+    TimeProvider time,
+    IOptions<AuditOptions> options,
+    GatewayTelemetry telemetry,
+    ILogger<AuditTrail> logger)
 {
     public async Task RecordAsync(AccessAudit access, CancellationToken cancellationToken)
     {
-        var auditEvent = AuditEventFactory.Create(access, time.GetUtcNow(), options.Value.InstanceId);
+        var organisations = registry.Current;
+        var auditEvent = AuditEventFactory.Create(access, time.GetUtcNow(), options.Value.InstanceId, ods => organisations.Find(ods)?.Kind);
         var started = time.GetTimestamp();
         try
         {

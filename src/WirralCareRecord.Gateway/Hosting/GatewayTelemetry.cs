@@ -18,6 +18,9 @@ public sealed class GatewayTelemetry : IDisposable
     private readonly Histogram<double> _sourceDuration;
     private readonly Counter<long> _sourceFailures;
     private readonly Histogram<double> _auditWrite;
+    private readonly UpDownCounter<long> _auditQueue;
+    private readonly Histogram<int> _auditBatch;
+    private readonly Histogram<double> _auditAppend;
 
     public GatewayTelemetry(IMeterFactory meters)
     {
@@ -26,6 +29,9 @@ public sealed class GatewayTelemetry : IDisposable
         _sourceDuration = _meter.CreateHistogram<double>("wcr.source.duration", "ms", "Time to fetch a patient's record from one source.");
         _sourceFailures = _meter.CreateCounter<long>("wcr.source.failures", description: "Sources that did not contribute, by kind (timed-out, failed, unreadable, circuit-open).");
         _auditWrite = _meter.CreateHistogram<double>("wcr.audit.write.duration", "ms", "Time to store an AuditEvent durably.");
+        _auditQueue = _meter.CreateUpDownCounter<long>("wcr.audit.queue.depth", "{event}", "AuditEvents waiting for the audit writer's next append.");
+        _auditBatch = _meter.CreateHistogram<int>("wcr.audit.batch.size", "{event}", "AuditEvents written by one append (group commit).");
+        _auditAppend = _meter.CreateHistogram<double>("wcr.audit.append.duration", "ms", "Time for one append to the audit log's storage.");
     }
 
     public void RecordRead(int status) => _reads.Add(1, new KeyValuePair<string, object?>("http.response.status_code", status));
@@ -41,6 +47,14 @@ public sealed class GatewayTelemetry : IDisposable
     }
 
     public void RecordAuditWrite(double milliseconds) => _auditWrite.Record(milliseconds);
+
+    public void AuditQueueChanged(int delta) => _auditQueue.Add(delta);
+
+    public void RecordAuditAppend(int events, double milliseconds)
+    {
+        _auditBatch.Record(events);
+        _auditAppend.Record(milliseconds);
+    }
 
     public void Dispose() => _meter.Dispose();
 }

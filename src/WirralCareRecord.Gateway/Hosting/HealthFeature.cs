@@ -54,8 +54,9 @@ public static class HealthFeature
                 await store.ProbeAsync(cancellationToken);
                 return HealthCheckResult.Healthy();
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Any failure counts, not only a local folder's: Azure reports an unreachable account as RequestFailedException.
                 // Without the audit log every record read fails closed, so the instance is not ready.
                 return HealthCheckResult.Unhealthy("The audit store cannot be written.");
             }

@@ -27,8 +27,8 @@ public sealed class HealthTests : IDisposable
     [Fact]
     public async Task HealthReady_AuditStoreNotWritable_IsUnhealthyButLiveIsNot()
     {
-        using var audit = new UnwritableFolder();
-        using var host = new GatewayHost(_issuer, [_gp], settings: new() { ["Audit:Folder"] = audit.Path });
+        using var host = new GatewayHost(_issuer, [_gp]);
+        using var broken = host.BreakAuditStorage();
         var client = host.CreateClient(token: null);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);

@@ -14,6 +14,7 @@ using OpenTelemetry.Trace;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Storage;
 
 namespace WirralCareRecord.Gateway.Tests.Common;
 
@@ -28,21 +29,26 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    public GatewayHost(TestIssuer issuer, IReadOnlyList<FhirSource> sources, Action<RegistryDocument>? editRegistry = null, Dictionary<string, string?>? settings = null, string environment = "Testing", Action<IServiceCollection>? services = null)
+    /// <param name="services">Test-only replacements, applied after the gateway's own registrations.</param>
+    public GatewayHost(
+        TestIssuer issuer,
+        IReadOnlyList<FhirSource> sources,
+        Action<RegistryDocument>? editRegistry = null,
+        Dictionary<string, string?>? settings = null,
+        string environment = "Testing",
+        Action<IServiceCollection>? services = null)
     {
-        _services = services;
         _issuer = issuer;
         _environment = environment;
+        _services = services;
         Folder = Directory.CreateTempSubdirectory("wcr-tests-").FullName;
         var registry = DefaultRegistry(sources);
         editRegistry?.Invoke(registry);
         RegistryPath = Path.Combine(Folder, "registry.json");
         File.WriteAllText(RegistryPath, JsonSerializer.Serialize(registry, RegistryDocument.JsonOptions));
-        AuditFolder = Path.Combine(Folder, "audit");
         _settings = new Dictionary<string, string?>
         {
             ["Registry:SeedPath"] = RegistryPath,
-            ["Audit:Folder"] = AuditFolder,
             ["Audit:InstanceId"] = "test-instance",
             ["Storage:LocalFolder"] = Path.Combine(Folder, "storage"),
             ["Registry:AllowHttpSources"] = "true",
@@ -61,7 +67,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public string RegistryPath { get; }
 
-    public string AuditFolder { get; }
+    /// <summary>The Audit container's folder when storage is local (the default): <c>Storage:LocalFolder/wcr-audit</c>.</summary>
+    public string AuditFolder => Path.Combine(_settings["Storage:LocalFolder"]!, (_settings.GetValueOrDefault("Storage:ContainerPrefix") ?? "wcr-") + "audit");
 
     /// <summary>The gateway's application logs, at the level operators run it (Information).</summary>
     public CapturedLogs Logs { get; } = new();
@@ -140,19 +147,56 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>Every AuditEvent written so far, read back from the NDJSON files as an auditor would.</summary>
-    public IReadOnlyList<AuditEvent> AuditEvents()
+    /// <summary>
+    /// Every AuditEvent written so far, in recorded order, read back from the Audit container's NDJSON blobs (a local
+    /// folder or Azurite, whichever the gateway was given) as an auditor's export would read them.
+    /// </summary>
+    public IReadOnlyList<AuditEvent> AuditEvents() => Task.Run(async () =>
     {
-        if (!Directory.Exists(AuditFolder))
+        var store = Services.GetRequiredService<IBlobStores>()[StorageContainer.Audit];
+        var events = new List<AuditEvent>();
+        await foreach (var name in store.ListAsync("", CancellationToken.None))
         {
-            return [];
+            if (!name.EndsWith(".ndjson", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var blob = await store.ReadAsync(name, CancellationToken.None);
+            events.AddRange(blob!.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonSerializer.Deserialize<AuditEvent>(line, FhirJson.Strict)!));
         }
 
-        return [.. Directory.EnumerateFiles(AuditFolder, "*.ndjson", SearchOption.AllDirectories)
-            .Order(StringComparer.Ordinal)
-            .SelectMany(File.ReadAllLines)
-            .Where(line => line.Length > 0)
-            .Select(line => JsonSerializer.Deserialize<AuditEvent>(line, FhirJson.Strict)!)];
+        return (IReadOnlyList<AuditEvent>)[.. events.OrderBy(e => e.Recorded)];
+    }).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Makes the audit log unwritable (local storage only) until the result is disposed: a file stands where the Audit
+    /// container's folder should be, and anything already written is moved aside and put back afterwards.
+    /// </summary>
+    public IDisposable BreakAuditStorage()
+    {
+        var aside = AuditFolder + ".aside";
+        if (Directory.Exists(AuditFolder))
+        {
+            Directory.Move(AuditFolder, aside);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(AuditFolder)!);
+        File.WriteAllText(AuditFolder, "a file where the audit container's folder should be");
+        return new Restore(() =>
+        {
+            File.Delete(AuditFolder);
+            if (Directory.Exists(aside))
+            {
+                Directory.Move(aside, AuditFolder);
+            }
+        });
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     protected override void Dispose(bool disposing)

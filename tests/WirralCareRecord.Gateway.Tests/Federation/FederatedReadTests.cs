@@ -334,8 +334,8 @@ public sealed class FederatedReadTests : IDisposable
     public async Task GetRecord_AuditCannotBeWritten_Returns503AndNoRecord()
     {
         _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
-        using var audit = new UnwritableFolder();
-        using var host = Host(new() { ["Audit:Folder"] = audit.Path }, _gp);
+        using var host = Host(sources: _gp);
+        using var broken = host.BreakAuditStorage();
 
         var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl());
 

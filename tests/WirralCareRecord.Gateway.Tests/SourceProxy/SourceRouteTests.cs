@@ -183,8 +183,8 @@ public sealed class SourceRouteTests : IDisposable
     public async Task SourceRoute_AuditCannotBeWritten_Returns503WithoutTheResource()
     {
         _acute.WithRead(ClinicalData.Condition("c1", "pas-1"));
-        using var audit = new UnwritableFolder();
-        using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Audit:Folder"] = audit.Path });
+        using var host = new GatewayHost(_issuer, [_acute]);
+        using var broken = host.BreakAuditStorage();
 
         var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
 
