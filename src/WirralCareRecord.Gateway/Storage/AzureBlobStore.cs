@@ -16,6 +16,8 @@ internal sealed class AzureBlobStore : IBlobStore
 {
     private readonly BlobContainerClient _container;
     private readonly ConcurrentDictionary<string, Task> _appendBlobsCreated = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _appendPositions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _appendGates = new(StringComparer.Ordinal);
     private Task? _created;
 
     public AzureBlobStore(BlobContainerClient container) => _container = container;
@@ -81,9 +83,49 @@ internal sealed class AzureBlobStore : IBlobStore
             throw;
         }
 
-        using var stream = content.ToStream();
-        // Not cancellable once begun: the service applies a block whole or not at all, and we must know which.
-        await blob.AppendBlockAsync(stream, cancellationToken: CancellationToken.None);
+        // Appends to one blob from this process go one at a time, each at the position this writer expects, so an SDK retry of a block that did land (its answer
+        // lost) is refused rather than written twice; and it is not cancellable once begun, since we must know which.
+        var gate = _appendGates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            await AppendAtExpectedPositionAsync(blob, name, content);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task AppendAtExpectedPositionAsync(AppendBlobClient blob, string name, BinaryData content)
+    {
+        var position = _appendPositions.TryGetValue(name, out var known)
+            ? known
+            : (await blob.GetPropertiesAsync(cancellationToken: CancellationToken.None)).Value.ContentLength;
+        var length = content.ToMemory().Length;
+        try
+        {
+            using var stream = content.ToStream();
+            await blob.AppendBlockAsync(stream, new AppendBlobAppendBlockOptions { Conditions = new AppendBlobRequestConditions { IfAppendPositionEqual = position } }, CancellationToken.None);
+        }
+        catch (RequestFailedException ex) when (ex.ErrorCode == BlobErrorCode.AppendPositionConditionNotMet)
+        {
+            // Either an earlier attempt of this very block landed (the blob is exactly one block longer), or someone
+            // else wrote to the blob: the first is success, the second must not be papered over.
+            var now = (await blob.GetPropertiesAsync(cancellationToken: CancellationToken.None)).Value.ContentLength;
+            if (now != position + length)
+            {
+                _appendPositions.TryRemove(name, out _);
+                throw;
+            }
+        }
+        catch
+        {
+            _appendPositions.TryRemove(name, out _);
+            throw;
+        }
+
+        _appendPositions[name] = position + length;
     }
 
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)

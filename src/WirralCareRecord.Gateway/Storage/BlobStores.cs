@@ -22,8 +22,16 @@ internal sealed class BlobStores : IBlobStores
 
     public IBlobStore this[StorageContainer container] => _stores[container];
 
-    private static BlobServiceClient ServiceClient(StorageOptions settings) =>
-        string.IsNullOrWhiteSpace(settings.BlobConnectionString)
-            ? new BlobServiceClient(settings.BlobServiceUri, new DefaultAzureCredential())
-            : new BlobServiceClient(settings.BlobConnectionString);
+    private static BlobServiceClient ServiceClient(StorageOptions settings)
+    {
+        // A request waits on its audit write: retrying an unreachable account for half a minute (the SDK default)
+        // would hold every clinician that long before the 503 they must get.
+        var options = new BlobClientOptions
+        {
+            Retry = { MaxRetries = 2, Delay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(2), NetworkTimeout = TimeSpan.FromSeconds(10) },
+        };
+        return string.IsNullOrWhiteSpace(settings.BlobConnectionString)
+            ? new BlobServiceClient(settings.BlobServiceUri, new DefaultAzureCredential(), options)
+            : new BlobServiceClient(settings.BlobConnectionString, options);
+    }
 }

@@ -138,9 +138,25 @@ public sealed class LocalFolderBlobStoreTests : BlobStoreContract, IDisposable
 
 public sealed class AzureBlobStoreTests : BlobStoreContract
 {
+    private readonly string _container = Azurite.NewPrefix() + "contract";
+
     protected override async Task<IBlobStore> CreateStoreAsync()
     {
         var azurite = await Azurite.InstanceAsync();
-        return new AzureBlobStore(azurite.Client().GetBlobContainerClient(Azurite.NewPrefix() + "contract"));
+        return new AzureBlobStore(azurite.Client().GetBlobContainerClient(_container));
+    }
+
+    [Fact]
+    public async Task An_append_after_someone_else_wrote_to_the_blob_is_refused_not_interleaved()
+    {
+        var mine = await CreateStoreAsync();
+        var theirs = await CreateStoreAsync();
+        await mine.AppendAsync("log.ndjson", BinaryData.FromString("mine 1\n"), default);
+        await theirs.AppendAsync("log.ndjson", BinaryData.FromString("theirs 1\n"), default);
+
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => mine.AppendAsync("log.ndjson", BinaryData.FromString("mine 2\n"), default));
+
+        await using var stream = await mine.OpenReadAsync("log.ndjson", default);
+        Assert.Equal("mine 1\ntheirs 1\n", await new StreamReader(stream!).ReadToEndAsync());
     }
 }
