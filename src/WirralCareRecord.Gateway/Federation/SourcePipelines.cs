@@ -3,6 +3,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
 using Polly.Timeout;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Federation;
@@ -12,7 +13,7 @@ namespace WirralCareRecord.Gateway.Federation;
 /// is cut off at its own timeout and a failing one is skipped at once until its break is over.
 /// The key includes the timeout so a registry change takes effect without a restart.
 /// </summary>
-internal sealed class SourcePipelines(IOptions<FederationOptions> options, TimeProvider time) : IDisposable
+internal sealed class SourcePipelines(IOptions<FederationOptions> options, TimeProvider time, GatewayTelemetry telemetry) : IDisposable
 {
     private readonly ResiliencePipelineRegistry<string> _registry = new();
 
@@ -32,9 +33,18 @@ internal sealed class SourcePipelines(IOptions<FederationOptions> options, TimeP
                     BreakDuration = o.BreakerBreakDuration,
                     // No match or a conflict is a source answering properly; only failures count against it.
                     ShouldHandle = new PredicateBuilder().Handle<SourceFailureException>().Handle<TimeoutRejectedException>().Handle<HttpRequestException>(),
+                    OnOpened = _ => Record(source.OdsCode, GatewayTelemetry.BreakerState.Open),
+                    OnHalfOpened = _ => Record(source.OdsCode, GatewayTelemetry.BreakerState.HalfOpen),
+                    OnClosed = _ => Record(source.OdsCode, GatewayTelemetry.BreakerState.Closed),
                 })
                 .AddTimeout(timeout);
         });
+    }
+
+    private ValueTask Record(string odsCode, GatewayTelemetry.BreakerState state)
+    {
+        telemetry.RecordBreaker(odsCode, state);
+        return ValueTask.CompletedTask;
     }
 
     public void Dispose() => _registry.Dispose();

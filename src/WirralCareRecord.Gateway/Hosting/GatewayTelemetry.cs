@@ -21,6 +21,7 @@ public sealed class GatewayTelemetry : IDisposable
     private readonly UpDownCounter<long> _auditQueue;
     private readonly Histogram<int> _auditBatch;
     private readonly Histogram<double> _auditAppend;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _breakers = new(StringComparer.Ordinal);
 
     public GatewayTelemetry(IMeterFactory meters)
     {
@@ -32,6 +33,10 @@ public sealed class GatewayTelemetry : IDisposable
         _auditQueue = _meter.CreateUpDownCounter<long>("wcr.audit.queue.depth", "{event}", "AuditEvents waiting for the audit writer's next append.");
         _auditBatch = _meter.CreateHistogram<int>("wcr.audit.batch.size", "{event}", "AuditEvents written by one append (group commit).");
         _auditAppend = _meter.CreateHistogram<double>("wcr.audit.append.duration", "ms", "Time for one append to the audit log's storage.");
+        _meter.CreateObservableGauge(
+            "wcr.source.breaker.state",
+            () => _breakers.Select(b => new Measurement<int>(b.Value, new KeyValuePair<string, object?>("wcr.source.ods", b.Key))),
+            description: "Each source's circuit breaker: 0 closed, 1 half-open, 2 open (skipped).");
     }
 
     public void RecordRead(int status) => _reads.Add(1, new KeyValuePair<string, object?>("http.response.status_code", status));
@@ -55,6 +60,16 @@ public sealed class GatewayTelemetry : IDisposable
         _auditBatch.Record(events);
         _auditAppend.Record(milliseconds);
     }
+
+    /// <summary>Circuit breaker states, as the gauge reports them.</summary>
+    public enum BreakerState
+    {
+        Closed = 0,
+        HalfOpen = 1,
+        Open = 2,
+    }
+
+    public void RecordBreaker(string odsCode, BreakerState state) => _breakers[odsCode] = (int)state;
 
     public void Dispose() => _meter.Dispose();
 }

@@ -279,6 +279,28 @@ public sealed class FederatedReadTests : IDisposable
         var issue = Assert.Single(bundle.SourceIssues());
         Assert.Equal("circuit-open", issue.Details.Coding.Single().Code);
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });
+        Assert.Equal(2, BreakerStates(host)["RBL"]);
+    }
+
+    /// <summary>The breaker-state gauge as this gateway's meter reports it (other hosts in the run have their own meters).</summary>
+    private static Dictionary<string, int> BreakerStates(GatewayHost host)
+    {
+        var factory = host.Services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory));
+        var states = new Dictionary<string, int>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "wcr.source.breaker.state" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) => states[(string)tags[0].Value!] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return states;
     }
 
     [Fact]
