@@ -4,6 +4,7 @@ using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.SourceProxy;
+using WirralCareRecord.Gateway.Validation;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
@@ -24,6 +25,7 @@ public static class GatewayComposition
         builder.AddFederation();
         builder.AddSourceProxy();
         builder.AddConformance();
+        builder.AddValidation();
         builder.AddGatewayHealth();
         return builder;
     }
@@ -38,6 +40,7 @@ public static class GatewayComposition
 
         app.MapGatewayHealth();
         app.MapConformance();
+        app.MapValidation();
         app.MapFederation();
         app.MapAuditorEndpoints();
         app.MapSourceProxy();
