@@ -752,6 +752,10 @@ internal sealed partial class InstanceValidator(ValidationEngine engine, IssueCo
         return children.MoveNext();
     }
 
+    // FHIRPath reads a primitive's value only through the SDK's PrimitiveNode.
+    private static PocoNode Node(Base value, PocoNode parent, int? index, string name) =>
+        value is PrimitiveType primitive ? new PrimitiveNode(primitive, parent, index, name) : new PocoNode(value, parent, index, name);
+
     /// <summary>
     /// A node's children by name, as <see cref="PocoNode"/>s linked to their parent (so FHIRPath finds %resource).
     /// Built from the POCO's own element list: several times cheaper than <see cref="PocoNode.Children"/>.
@@ -762,7 +766,7 @@ internal sealed partial class InstanceValidator(ValidationEngine engine, IssueCo
         {
             if (value is Base single)
             {
-                yield return (name, [new PocoNode(single, node, null, name)]);
+                yield return (name, [Node(single, node, null, name)]);
             }
             else if (value is System.Collections.IList list)
             {
@@ -771,7 +775,7 @@ internal sealed partial class InstanceValidator(ValidationEngine engine, IssueCo
                 {
                     if (list[i] is Base item)
                     {
-                        items.Add(new PocoNode(item, node, i, name));
+                        items.Add(Node(item, node, i, name));
                     }
                 }
 
