@@ -119,7 +119,7 @@ public static class ValidateCommand
                 ? Xml.TryDeserializeResource(text, out resource, out problems)
                 : Json.TryDeserializeResource(text, out resource, out problems);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or System.Xml.XmlException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or System.Xml.XmlException or System.Text.Json.JsonException or ArgumentException or InvalidCastException)
         {
             summary = "not readable";
             return new OperationOutcome { Issue = [Hosting.Outcomes.Issue(OperationOutcome.IssueSeverity.Fatal, OperationOutcome.IssueType.Structure, ex.Message)] };

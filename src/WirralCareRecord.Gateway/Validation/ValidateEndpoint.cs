@@ -89,14 +89,21 @@ internal static class ValidateEndpoint
             throw new InvalidRequestException("The body is empty: send the FHIR resource to validate as JSON.");
         }
 
-        if (!Reader.TryDeserializeResource(json, out var resource, out var problems) && resource is null)
+        Resource? resource;
+        IEnumerable<CodedException> problems;
+        try
         {
-            throw new InvalidRequestException("The body is not a FHIR R4 resource in JSON: " + string.Join(" ", problems.Select(p => p.Message).Take(3)));
+            Reader.TryDeserializeResource(json, out resource, out problems);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or ArgumentException or InvalidCastException or FormatException)
+        {
+            // Not JSON at all, or JSON the SDK's reader gives up on rather than reporting (two values for one element).
+            throw new InvalidRequestException("The body is not a FHIR R4 resource in JSON: it could not be read.");
         }
 
         if (resource is null)
         {
-            throw new InvalidRequestException("The body is not a FHIR R4 resource in JSON.");
+            throw new InvalidRequestException("The body is not a FHIR R4 resource in JSON: " + string.Join(" ", problems.Select(p => p.Message).Take(3)));
         }
 
         return (resource, [.. problems.Select(ToIssue)]);
