@@ -7,13 +7,29 @@ using WirralCareRecord.Gateway.Tests.Common;
 
 namespace WirralCareRecord.Gateway.Tests.Validation;
 
-public sealed class ValidateEndpointTests : IDisposable
+/// <summary>One gateway for all the $validate tests: they only read, and a host costs a second to start.</summary>
+public sealed class ValidateEndpointHost : IDisposable
 {
-    private readonly TestIssuer _issuer = new();
-    private readonly FhirSource _gp = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice);
-    private readonly GatewayHost _host;
+    public ValidateEndpointHost() => Host = new GatewayHost(Issuer, [Gp]);
 
-    public ValidateEndpointTests() => _host = new GatewayHost(_issuer, [_gp]);
+    public TestIssuer Issuer { get; } = new();
+
+    public FhirSource Gp { get; } = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice);
+
+    public GatewayHost Host { get; }
+
+    public void Dispose()
+    {
+        Host.Dispose();
+        Gp.Dispose();
+        Issuer.Dispose();
+    }
+}
+
+public sealed class ValidateEndpointTests(ValidateEndpointHost fixture) : IClassFixture<ValidateEndpointHost>
+{
+    private readonly TestIssuer _issuer = fixture.Issuer;
+    private readonly GatewayHost _host = fixture.Host;
 
     [Fact]
     public async Task ValidateType_NonConformingPatient_Returns200WithTheIssueAndLocation()
@@ -115,11 +131,4 @@ public sealed class ValidateEndpointTests : IDisposable
     private HttpClient Admin() => _host.CreateClient(_issuer.CreateToken(role: "OnboardingAdmin"));
 
     private static StringContent Body(Resource resource) => new(FhirJson.Serialize(resource), Encoding.UTF8, FhirJson.MediaType);
-
-    public void Dispose()
-    {
-        _host.Dispose();
-        _gp.Dispose();
-        _issuer.Dispose();
-    }
 }

@@ -13,7 +13,7 @@ namespace WirralCareRecord.Gateway.Validation.Definitions;
 /// then UK Core, then base R4. Also the resolver the SDK's <see cref="SnapshotGenerator"/> works against, so
 /// snapshots are generated over exactly the same definitions. Loaded once per process (see <see cref="Rules.ValidationEngine"/>).
 /// </summary>
-internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
+internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceResolver
 {
     /// <summary>The base R4 files read, in order of precedence (a URL defined twice is taken from the first).</summary>
     public static readonly IReadOnlyList<string> BaseFiles =
@@ -30,15 +30,17 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
     private static readonly FhirXmlDeserializer UkCoreXml = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
 
     private readonly Dictionary<string, Resource> _local;
+    private readonly Dictionary<string, string> _ukCoreFiles;
     private readonly IReadOnlyList<JsonBundleFile> _baseFiles;
-    private readonly ConcurrentDictionary<string, Lazy<Resource?>> _parsedBase = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Resource?>> _parsed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, OperationOutcome> _snapshotOutcomes = new(StringComparer.Ordinal);
     private readonly Lock _snapshotLock = new();
 
-    private DefinitionSet(DefinitionPaths paths, Dictionary<string, Resource> local, IReadOnlyList<JsonBundleFile> baseFiles, IReadOnlyList<StructureDefinition> wirralProfiles, TimeSpan loadTime)
+    private DefinitionSet(DefinitionPaths paths, Dictionary<string, Resource> local, Dictionary<string, string> ukCoreFiles, IReadOnlyList<JsonBundleFile> baseFiles, IReadOnlyList<StructureDefinition> wirralProfiles, TimeSpan loadTime)
     {
         Paths = paths;
         _local = local;
+        _ukCoreFiles = ukCoreFiles;
         _baseFiles = baseFiles;
         WirralProfiles = wirralProfiles;
         LoadTime = loadTime;
@@ -52,7 +54,7 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
     public TimeSpan LoadTime { get; }
 
     /// <summary>How many definitions are available, local and base.</summary>
-    public int Count => _local.Count + _baseFiles.Sum(f => f.Count);
+    public int Count => _local.Count + _ukCoreFiles.Count + _baseFiles.Sum(f => f.Count);
 
     public static DefinitionSet Load(DefinitionPaths paths)
     {
@@ -86,15 +88,16 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
             }
         }
 
+        // UK Core is indexed by URL and each definition parsed when first needed: most are never used.
+        var ukCoreFiles = new Dictionary<string, string>(StringComparer.Ordinal);
         var ukCore = Path.Combine(paths.Profiles, UkCoreFolder);
         if (Directory.Exists(ukCore))
         {
             foreach (var file in Directory.EnumerateFiles(ukCore, "*.xml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                var resource = UkCoreXml.DeserializeResource(File.ReadAllText(file));
-                if (resource is IConformanceResource { Url: { } url })
+                if (UrlElement().Match(File.ReadAllText(file)) is { Success: true } match && !local.ContainsKey(match.Groups["url"].Value))
                 {
-                    local.TryAdd(url, resource);
+                    ukCoreFiles.TryAdd(match.Groups["url"].Value, file);
                 }
             }
         }
@@ -105,7 +108,7 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
             .AsParallel().AsOrdered()
             .Select(JsonBundleFile.Load)
             .ToList();
-        return new DefinitionSet(paths, local, baseFiles, wirral, Stopwatch.GetElapsedTime(started));
+        return new DefinitionSet(paths, local, ukCoreFiles, baseFiles, wirral, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>The definition with this canonical URL (a <c>|version</c> suffix is ignored), or null.</summary>
@@ -117,13 +120,13 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
             return local;
         }
 
-        return _parsedBase.GetOrAdd(url, key => new Lazy<Resource?>(() => ParseBase(key))).Value;
+        return _parsed.GetOrAdd(url, key => new Lazy<Resource?>(() => Parse(key))).Value;
     }
 
     public bool Contains(string canonical)
     {
         var url = CanonicalUrl.Strip(canonical);
-        return _local.ContainsKey(url) || _baseFiles.Any(f => f.Contains(url));
+        return _local.ContainsKey(url) || _ukCoreFiles.ContainsKey(url) || _baseFiles.Any(f => f.Contains(url));
     }
 
     public ValueSet? FindValueSet(string canonical) => Find(canonical) as ValueSet;
@@ -169,10 +172,19 @@ internal sealed class DefinitionSet : IAsyncResourceResolver, IResourceResolver
     /// <summary>What the snapshot generator reported for a definition whose snapshot this set generated.</summary>
     public OperationOutcome? SnapshotOutcome(string canonical) => _snapshotOutcomes.GetValueOrDefault(CanonicalUrl.Strip(canonical));
 
+    // A definition's own url comes before any nested element with a url (FHIR's element order).
+    [System.Text.RegularExpressions.GeneratedRegex("<url value=\"(?<url>[^\"]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex UrlElement();
+
     private static bool HasSnapshot(StructureDefinition definition) => definition.Snapshot?.Element.Count > 0;
 
-    private Resource? ParseBase(string url)
+    private Resource? Parse(string url)
     {
+        if (_ukCoreFiles.TryGetValue(url, out var ukCoreFile))
+        {
+            return UkCoreXml.DeserializeResource(File.ReadAllText(ukCoreFile));
+        }
+
         foreach (var file in _baseFiles)
         {
             var json = file.Find(url);
