@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -36,22 +35,19 @@ internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceR
     private readonly ConcurrentDictionary<string, OperationOutcome> _snapshotOutcomes = new(StringComparer.Ordinal);
     private readonly Lock _snapshotLock = new();
 
-    private DefinitionSet(DefinitionPaths paths, Dictionary<string, Resource> local, Dictionary<string, string> ukCoreFiles, IReadOnlyList<JsonBundleFile> baseFiles, IReadOnlyList<StructureDefinition> wirralProfiles, TimeSpan loadTime)
+    private DefinitionSet(DefinitionPaths paths, Dictionary<string, Resource> local, Dictionary<string, string> ukCoreFiles, IReadOnlyList<JsonBundleFile> baseFiles, IReadOnlyList<StructureDefinition> wirralProfiles)
     {
         Paths = paths;
         _local = local;
         _ukCoreFiles = ukCoreFiles;
         _baseFiles = baseFiles;
         WirralProfiles = wirralProfiles;
-        LoadTime = loadTime;
     }
 
     public DefinitionPaths Paths { get; }
 
     /// <summary>The profiles in <c>profiles/</c> (not UK Core), by file name order.</summary>
     public IReadOnlyList<StructureDefinition> WirralProfiles { get; }
-
-    public TimeSpan LoadTime { get; }
 
     /// <summary>How many definitions are available, local and base.</summary>
     public int Count => _local.Count + _ukCoreFiles.Count + _baseFiles.Sum(f => f.Count);
@@ -63,7 +59,6 @@ internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceR
             throw new InvalidOperationException(problem);
         }
 
-        var started = Stopwatch.GetTimestamp();
         var local = new Dictionary<string, Resource>(StringComparer.Ordinal);
         var wirral = new List<StructureDefinition>();
 
@@ -108,7 +103,7 @@ internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceR
             .AsParallel().AsOrdered()
             .Select(JsonBundleFile.Load)
             .ToList();
-        return new DefinitionSet(paths, local, ukCoreFiles, baseFiles, wirral, Stopwatch.GetElapsedTime(started));
+        return new DefinitionSet(paths, local, ukCoreFiles, baseFiles, wirral);
     }
 
     /// <summary>The definition with this canonical URL (a <c>|version</c> suffix is ignored), or null.</summary>
@@ -134,20 +129,17 @@ internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceR
     public CodeSystem? FindCodeSystem(string canonical) => Find(canonical) as CodeSystem;
 
     /// <summary>
-    /// The StructureDefinition with its snapshot, generating the snapshot (and those of the definitions it builds on)
-    /// the first time. Generation is serialised: the SDK's generator updates shared definitions in place.
+    /// Uses the StructureDefinition with its snapshot, generating the snapshot (and those of the definitions it builds
+    /// on) the first time; null when there is no such definition. Generation and use are serialised: the SDK's
+    /// generator updates shared definitions in place, so nothing may read them while it runs.
     /// </summary>
-    public StructureDefinition? WithSnapshot(string canonical)
+    public T? WithSnapshot<T>(string canonical, Func<StructureDefinition, T> use)
+        where T : class
     {
         canonical = CanonicalUrl.Strip(canonical);
         if (Find(canonical) is not StructureDefinition definition)
         {
             return null;
-        }
-
-        if (HasSnapshot(definition))
-        {
-            return definition;
         }
 
         lock (_snapshotLock)
@@ -164,9 +156,9 @@ internal sealed partial class DefinitionSet : IAsyncResourceResolver, IResourceR
                 generator.UpdateAsync(definition).GetAwaiter().GetResult();
                 _snapshotOutcomes[canonical] = generator.Outcome ?? new OperationOutcome();
             }
-        }
 
-        return definition;
+            return use(definition);
+        }
     }
 
     /// <summary>What the snapshot generator reported for a definition whose snapshot this set generated.</summary>

@@ -23,8 +23,6 @@ internal sealed class JsonBundleFile
 
     public int Count => _byUrl.Count;
 
-    public IEnumerable<string> Urls => _byUrl.Keys;
-
     public static JsonBundleFile Load(string path)
     {
         var bytes = File.ReadAllBytes(path);

@@ -11,8 +11,6 @@ internal sealed class CompiledProfile(StructureDefinition definition, ElementRul
     /// <summary>The type it constrains (Patient, Extension, HumanName...).</summary>
     public string Type { get; } = definition.Type ?? string.Empty;
 
-    public string Name { get; } = definition.Name ?? definition.Id ?? string.Empty;
-
     public StructureDefinition Definition { get; } = definition;
 
     public ElementRule Root { get; } = root;

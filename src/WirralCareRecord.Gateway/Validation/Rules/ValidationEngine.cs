@@ -8,7 +8,7 @@ namespace WirralCareRecord.Gateway.Validation.Rules;
 
 /// <summary>
 /// One loaded set of definitions with everything compiled from it, cached: a compiled profile per canonical URL,
-/// value set expansions, slice discriminator values, primitive patterns. One per process for each set of paths,
+/// value set expansions, slice discriminator values, extension contexts. One per process for each set of paths,
 /// shared by every gateway host in it (the test suite starts dozens), because loading and compiling cost seconds
 /// while validating a resource with them costs well under a millisecond.
 /// </summary>
@@ -17,6 +17,11 @@ internal sealed class ValidationEngine
     public const string CoreBase = "http://hl7.org/fhir/StructureDefinition/";
 
     private static readonly ConcurrentDictionary<DefinitionPaths, Lazy<ValidationEngine>> Shared = new();
+
+    private static readonly string[] DefinitionNamespaces =
+    [
+        CoreBase, "https://fhir.hl7.org.uk/StructureDefinition/", "https://fhir.wirralcarerecord.nhs.uk/StructureDefinition/",
+    ];
 
     private readonly ConcurrentDictionary<string, Lazy<CompiledProfile?>> _profiles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _compileFailures = new(StringComparer.Ordinal);
@@ -54,11 +59,6 @@ internal sealed class ValidationEngine
     /// <summary>Whether a definition URL is in a namespace all of whose definitions are held here (core R4, UK Core, Wirral).</summary>
     public static bool IsDefinedHere(string? url) =>
         url is not null && DefinitionNamespaces.Any(ns => url.StartsWith(ns, StringComparison.Ordinal));
-
-    private static readonly string[] DefinitionNamespaces =
-    [
-        CoreBase, "https://fhir.hl7.org.uk/StructureDefinition/", "https://fhir.wirralcarerecord.nhs.uk/StructureDefinition/",
-    ];
 
     /// <summary>The compiled profile, generating its snapshot first if need be; null when unknown or uncompilable.</summary>
     public CompiledProfile? Profile(string canonical) =>
@@ -168,7 +168,7 @@ internal sealed class ValidationEngine
     {
         try
         {
-            return Definitions.WithSnapshot(url) is { } definition ? ProfileCompiler.Compile(definition) : null;
+            return Definitions.WithSnapshot(url, ProfileCompiler.Compile);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
