@@ -18,6 +18,7 @@ public static class AuditEventFactory
     private const string EntityType = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
     private const string ObjectRole = "http://terminology.hl7.org/CodeSystem/object-role";
     private const string ParticipationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+    private const string RoleClass = "http://terminology.hl7.org/CodeSystem/v3-RoleClass";
     private const string ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 
     /// <summary>The v3 ActReason for break-glass access.</summary>
@@ -75,7 +76,8 @@ public static class AuditEventFactory
         {
             audit.Agent.Add(new AuditEvent.AgentComponent
             {
-                Type = new CodeableConcept(ParticipationType, "PROV", "healthcare provider"),
+                // PROV is a v3 RoleClass code (as IHE BALP codes the user's organisation), not a ParticipationType.
+                Type = new CodeableConcept(RoleClass, "PROV", "healthcare provider"),
                 Who = new ResourceReference { Identifier = new Identifier(OdsCode.System, access.OrganisationOds) },
                 Requestor = false,
             });

@@ -32,7 +32,7 @@ internal static class GetRecordEndpoint
     }
 
     /// <summary>What the endpoint needs, resolved once per request.</summary>
-    internal sealed record Services(FederatedRecordService Federation, AuditTrail Audit, TimeProvider Time, GatewayTelemetry Telemetry, IOptions<GatewayAuthenticationOptions> AuthenticationOptions);
+    internal sealed record Services(FederatedRecordService Federation, AuditTrail Audit, TimeProvider Time, GatewayTelemetry Telemetry, IOptions<GatewayAuthenticationOptions> AuthenticationOptions, Validation.SourceResponseValidator SourceValidation);
 
     private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
@@ -94,6 +94,7 @@ internal static class GetRecordEndpoint
             }
 
             var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), notices);
+            services.SourceValidation.Annotate(bundle, correlationId);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new FhirResult(bundle);

@@ -5,6 +5,7 @@ using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.SourceProxy;
 using WirralCareRecord.Gateway.Storage;
+using WirralCareRecord.Gateway.Validation;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
@@ -27,6 +28,7 @@ public static class GatewayComposition
         builder.AddFederation();
         builder.AddSourceProxy();
         builder.AddConformance();
+        builder.AddValidation();
         builder.AddGatewayHealth();
         return builder;
     }
@@ -41,6 +43,7 @@ public static class GatewayComposition
 
         app.MapGatewayHealth();
         app.MapConformance();
+        app.MapValidation();
         app.MapFederation();
         app.MapAuditorEndpoints();
         app.MapOnboardingAdmin();

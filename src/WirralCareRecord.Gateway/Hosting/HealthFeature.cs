@@ -4,6 +4,7 @@ using WirralCareRecord.Gateway.Audit;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Validation;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -23,7 +24,8 @@ public static class HealthFeature
         builder.Services.AddHealthChecks()
             .AddCheck<AuditStoreHealthCheck>("audit-store", tags: [Ready])
             .AddCheck<RegistryHealthCheck>("registry", tags: [Ready])
-            .AddCheck<ConformanceHealthCheck>("conformance", tags: [Ready]);
+            .AddCheck<ConformanceHealthCheck>("conformance", tags: [Ready])
+            .AddCheck<ProfilesHealthCheck>("profiles", tags: [Ready]);
         return builder;
     }
 

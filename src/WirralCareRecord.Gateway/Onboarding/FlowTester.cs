@@ -8,6 +8,7 @@ using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.PatientMatching;
 using WirralCareRecord.Gateway.Storage;
+using WirralCareRecord.Gateway.Validation;
 
 namespace WirralCareRecord.Gateway.Onboarding;
 
@@ -24,10 +25,10 @@ public sealed record FlowTestReport(string Id, string OdsCode, DateTimeOffset Ra
 
 /// <summary>
 /// Tests one organisation's information flow as the gateway will use it: its CapabilityStatement supports the searches
-/// the gateway makes, it finds the named test patient by NHS number, and every record search answers with well-formed
-/// FHIR about that patient. Each call is timed; the report is stored and a failure blocks promotion.
+/// the gateway makes, it finds the named test patient by NHS number, and every record search answers with FHIR about
+/// that patient that conforms to the Wirral Care Record profiles. Each call is timed; the report is stored and a failure blocks promotion.
 /// </summary>
-internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStores stores, IOptions<FederationOptions> federation, TimeProvider time)
+internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStores stores, IFhirValidator validator, IOptions<FederationOptions> federation, TimeProvider time)
 {
     private const string ReportsPrefix = "flow-tests/";
 
@@ -42,7 +43,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         var (capabilityStep, searchable) = await CheckCapabilityAsync(client, baseUrl, timeout, cancellationToken);
         steps.Add(capabilityStep);
 
-        var (patientStep, patientId) = await FindTestPatientAsync(client, baseUrl, testNhsNumber, timeout, cancellationToken);
+        var (patientStep, patientId) = await FindTestPatientAsync(client, baseUrl, testNhsNumber, timeout, validator, cancellationToken);
         steps.Add(patientStep);
 
         if (patientId is not null)
@@ -124,7 +125,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         return (new FlowTestStep("CapabilityStatement", "GET /metadata", passed, milliseconds, findings), searchable);
     }
 
-    private static async Task<(FlowTestStep Step, string? PatientId)> FindTestPatientAsync(HttpClient client, string baseUrl, string nhsNumber, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<(FlowTestStep Step, string? PatientId)> FindTestPatientAsync(HttpClient client, string baseUrl, string nhsNumber, TimeSpan timeout, IFhirValidator validator, CancellationToken cancellationToken)
     {
         var query = $"Patient?identifier={Uri.EscapeDataString($"{NhsNumber.System}|{nhsNumber}")}";
         var (bundle, milliseconds, findings) = await GetAsync<Bundle>(client, $"{baseUrl}/{query}", timeout, cancellationToken);
@@ -137,6 +138,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
             if (patients.Count == 1)
             {
                 patientId = patients[0].Id;
+                findings.AddRange(Nonconformance(validator, patients[0], "Bundle.entry[0]"));
             }
             else
             {
@@ -171,11 +173,22 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
                 {
                     findings.Add($"Bundle.entry[{index}] ({type}/{entry.Resource.Id}) is not about the test patient");
                 }
+                else
+                {
+                    findings.AddRange(Nonconformance(validator, entry.Resource, $"Bundle.entry[{index}]"));
+                }
             }
         }
 
         return new FlowTestStep($"{type} search", $"GET /{type}?patient=<test patient>", findings.Count == 0, milliseconds, findings);
     }
+
+    /// <summary>Each error the profiles find in <paramref name="resource"/>, located within the answer; a few at most per item.</summary>
+    private static IEnumerable<string> Nonconformance(IFhirValidator validator, Resource resource, string location) =>
+        validator.Validate(resource).Issue
+            .Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)
+            .Take(5)
+            .Select(i => $"{location} ({resource.TypeName}/{resource.Id}) does not conform at {string.Join(", ", i.Expression)}: {i.Diagnostics}");
 
     /// <summary>
     /// One timed GET, parsed strictly: a flow test should show every structural problem, where the federated read

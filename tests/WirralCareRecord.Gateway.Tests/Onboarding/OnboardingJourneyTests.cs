@@ -131,6 +131,23 @@ public sealed class OnboardingJourneyTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flow_test_fails_a_source_whose_items_do_not_conform_to_the_profiles_and_says_where()
+    {
+        // An allergy with no clinicalStatus breaks base R4's ait-1 (and so every profile built on it).
+        using var practice = new FhirSource("N85097", "Moreton Health Clinic", OrganisationKind.GpPractice)
+            .WithPatient(FhirSource.NewPatient("gp-9", Nhs), ClinicalData.Allergy("a9", "gp-9"))
+            .WithCapabilityStatement(["AllergyIntolerance"]);
+        using var host = new GatewayHost(_issuer, [_acute], editRegistry: r =>
+            r.Organisations.Add(new RegistryDocument.OrganisationEntry { OdsCode = "N85097", Name = practice.Name, Kind = OrganisationKind.GpPractice, FhirBaseUrl = practice.BaseUrl, Phase = 1, State = LifecycleState.Registered }));
+
+        var report = await Admin(host).PostJsonAsync("/admin/organisations/N85097/flow-tests", new FlowTestRequest(Nhs)).ExpectAsync<FlowTestReport>(HttpStatusCode.Created);
+
+        Assert.False(report.Passed);
+        var allergies = report.Steps.Single(s => s.Name == "AllergyIntolerance search");
+        Assert.Contains(allergies.Findings, f => f.StartsWith("Bundle.entry[0] (AllergyIntolerance/a9) does not conform at AllergyIntolerance", StringComparison.Ordinal) && f.Contains("ait-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_flow_test_reports_a_source_that_cannot_be_searched_by_NHS_number()
     {
         _newPractice.WithCapabilityStatement(["Condition"], patientSearch: false);

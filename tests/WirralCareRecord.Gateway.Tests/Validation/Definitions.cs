@@ -1,0 +1,54 @@
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using WirralCareRecord.Gateway.Validation;
+using WirralCareRecord.Gateway.Validation.Definitions;
+using WirralCareRecord.Gateway.Validation.Rules;
+
+namespace WirralCareRecord.Gateway.Tests.Validation;
+
+/// <summary>
+/// The definitions the gateway hosts in this test run use (the same paths, so the same process-wide engine): base R4
+/// from the repository's node_modules, profiles and conformance copied beside the tests.
+/// </summary>
+internal static class Definitions
+{
+    public const string UkCore = "https://fhir.hl7.org.uk/StructureDefinition/";
+    public const string Wirral = "https://fhir.wirralcarerecord.nhs.uk/StructureDefinition/";
+    public const string Core = ValidationEngine.CoreBase;
+
+    public static DefinitionPaths Paths { get; } = new(
+        DefinitionPaths.FindBaseDefinitions(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Run `npm ci` at the repository root: the base FHIR R4 definitions are missing."),
+        ValidationOptions.DefaultFolder("profiles"),
+        ValidationOptions.DefaultFolder("conformance"));
+
+    public static ValidationEngine Engine => ValidationEngine.For(Paths);
+
+    public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
+
+    /// <summary>Reads an example as a source's data would be read: what the SDK can take in, with what it could not.</summary>
+    public static (Resource? Resource, IReadOnlyList<string> Problems) Read(string file)
+    {
+        var text = File.ReadAllText(file);
+        var settings = new DeserializerSettings().UsingMode(DeserializationMode.Recoverable);
+        try
+        {
+            Resource? resource;
+            IEnumerable<Hl7.Fhir.Utility.CodedException> problems;
+            _ = file.EndsWith(".xml", StringComparison.Ordinal)
+                ? new FhirXmlDeserializer(settings).TryDeserializeResource(text, out resource, out problems)
+                : new FhirJsonDeserializer(settings).TryDeserializeResource(text, out resource, out problems);
+            return (resource, [.. problems.Select(p => p.Message)]);
+        }
+        catch (ArgumentException ex)
+        {
+            // The SDK's XML reader throws, rather than reports, on some malformed content (two value[x] in one element).
+            return (null, [ex.Message]);
+        }
+    }
+
+    public static IReadOnlyList<OperationOutcome.IssueComponent> Errors(this OperationOutcome outcome) =>
+        [.. outcome.Issue.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)];
+
+    public static string Describe(this IEnumerable<OperationOutcome.IssueComponent> issues) =>
+        string.Join(Environment.NewLine, issues.Select(i => $"{i.Severity} {i.Code} @{string.Join(",", i.Expression)}: {i.Diagnostics}"));
+}
