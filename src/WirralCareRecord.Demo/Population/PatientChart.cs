@@ -171,6 +171,9 @@ internal sealed class PatientChart
         {
             Quantity = new Quantity { Value = medicine.Quantity, Unit = medicine.QuantityUnit },
         },
+
+        // UK Core requires it: whether the dispenser may supply a generic equivalent (in UK practice, yes).
+        Substitution = new MedicationRequest.SubstitutionComponent { Allowed = new FhirBoolean(true) },
     });
 
     public Observation BloodPressure(DateTimeOffset at, Encounter? encounter)
