@@ -48,7 +48,11 @@ public sealed record LocatorDocument
 public sealed record LocatorHolder(string OdsCode, DateTimeOffset? LastSeen = null, DateTimeOffset? LastAsked = null, DateTimeOffset? NamedAsGp = null);
 
 /// <summary>An organisation that said it holds no patient with this NHS number.</summary>
-public sealed record LocatorDecline(string OdsCode, DateTimeOffset At);
+/// <param name="WhileNamedAsGp">
+/// It said so while a source named it as the patient's GP: that naming is then stale, and does not bring it back. A
+/// practice named only after it said no (the patient has just registered there) is asked again.
+/// </param>
+public sealed record LocatorDecline(string OdsCode, DateTimeOffset At, bool WhileNamedAsGp = false);
 
 /// <summary>What one read or sweep taught the locator about one patient.</summary>
 /// <param name="Held">Sources that hold a patient with the NHS number (returned, demographics differ, or more than one).</param>
@@ -93,9 +97,10 @@ public static class LocatorLearning
         foreach (var ods in seen.NotHeld)
         {
             // The source is the authority on its own records: once it says it does not know the patient, it is dropped.
+            var named = (holders.TryGetValue(ods, out var was) && was.NamedAsGp is not null) || seen.NamedAsGp.Contains(ods, StringComparer.OrdinalIgnoreCase);
             changed |= holders.Remove(ods);
-            changed |= !declined.ContainsKey(ods);
-            declined[ods] = new LocatorDecline(ods, seen.At);
+            changed |= !declined.TryGetValue(ods, out var before) || before.WhileNamedAsGp != named;
+            declined[ods] = new LocatorDecline(ods, seen.At, named);
         }
 
         foreach (var ods in seen.Held)
@@ -108,11 +113,13 @@ public static class LocatorLearning
 
         foreach (var ods in seen.NamedAsGp)
         {
-            if (declined.ContainsKey(ods))
+            if (declined.TryGetValue(ods, out var decline) && (decline.WhileNamedAsGp || seen.NotHeld.Contains(ods, StringComparer.OrdinalIgnoreCase)))
             {
+                // Named as the GP, yet it said it does not know the patient: asking it on every read would be a loop.
                 continue;
             }
 
+            changed |= declined.Remove(ods);
             var before = holders.GetValueOrDefault(ods);
             changed |= before?.NamedAsGp is not { } last || seen.At - last >= TouchAfter;
             holders[ods] = (before ?? new LocatorHolder(ods)) with { NamedAsGp = seen.At };
