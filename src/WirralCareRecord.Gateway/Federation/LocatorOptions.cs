@@ -34,6 +34,7 @@ public sealed class LocatorOptions : IValidatableObject
     /// The HMAC-SHA256 key that turns an NHS number into the name of its locator document, so listing the container
     /// reveals no NHS numbers. A secret: keep it in Key Vault. Changing it orphans every entry (reads then sweep again).
     /// </summary>
+    [Required(ErrorMessage = "Locator:NameKey must be set.")]
     [MinLength(32, ErrorMessage = "Locator:NameKey must be at least 32 characters.")]
     public string NameKey { get; set; } = DevelopmentNameKey;
 

@@ -248,3 +248,43 @@ public sealed class RecordLocatorTests : IDisposable
         _issuer.Dispose();
     }
 }
+
+/// <summary>The locator's blob names are only as private as their key: Production refuses the development one.</summary>
+public sealed class LocatorStartupTests : IDisposable
+{
+    private readonly TestIssuer _issuer = new();
+    private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
+
+    private GatewayHost Production(string? nameKey) => new(
+        _issuer,
+        [_acute],
+        editRegistry: r => r.Organisations.ForEach(o => o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal)),
+        settings: nameKey is null ? new() { ["Registry:AllowHttpSources"] = "false" } : new() { ["Registry:AllowHttpSources"] = "false", ["Locator:NameKey"] = nameKey },
+        environment: "Production");
+
+    [Fact]
+    public void Production_refuses_the_development_name_key()
+    {
+        using var host = Production(nameKey: null);
+
+        var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
+
+        Assert.Contains("Locator:NameKey must be set to a secret of your own in Production", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Production_starts_with_a_name_key_of_its_own()
+    {
+        using var host = Production(nameKey: "a-production-secret-of-at-least-32-characters");
+
+        using var client = host.CreateClient(token: null);
+
+        Assert.NotNull(client);
+    }
+
+    public void Dispose()
+    {
+        _acute.Dispose();
+        _issuer.Dispose();
+    }
+}
