@@ -28,11 +28,18 @@ public sealed record LocatorDocument
 
     public IReadOnlyList<LocatorHolder> Holders { get; init; } = [];
 
-    /// <summary>Organisations that said they do not know the patient; kept out even if another source names them as the GP.</summary>
+    /// <summary>
+    /// Organisations that said they do not know the patient. Kept (a few bytes each) so that a source never asked about
+    /// the patient, such as a practice onboarded since, can be told apart and asked once.
+    /// </summary>
     public IReadOnlyList<LocatorDecline> Declined { get; init; } = [];
 
     public LocatorHolder? Holder(string odsCode) =>
         Holders.FirstOrDefault(h => string.Equals(h.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether the organisation has ever answered about this patient, or been named as their GP.</summary>
+    public bool Knows(string odsCode) =>
+        Holder(odsCode) is not null || Declined.Any(d => string.Equals(d.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase));
 
     public BinaryData ToBinary() => BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions));
 
@@ -83,16 +90,13 @@ public static class LocatorLearning
     /// The entry after <paramref name="seen"/>, and whether it differs enough to be worth storing: membership changed,
     /// a sweep or demographics check happened, or a timestamp is older than <see cref="TouchAfter"/>.
     /// </summary>
-    /// <param name="declineLifetime">How long an organisation that said no stays out when another source names it as the GP.</param>
+    /// <param name="declineLifetime">How long an organisation that said no, while named as the GP, stays out when a source still names it so.</param>
     public static (LocatorDocument Document, bool Changed) Apply(LocatorDocument? current, string nhsNumber, LocatorObservation seen, TimeSpan declineLifetime)
     {
         var changed = current is null;
         var document = current ?? new LocatorDocument { NhsNumber = nhsNumber };
         var holders = document.Holders.ToDictionary(h => h.OdsCode, StringComparer.OrdinalIgnoreCase);
-        var declined = document.Declined
-            .Where(d => d.At > seen.At - declineLifetime)
-            .ToDictionary(d => d.OdsCode, StringComparer.OrdinalIgnoreCase);
-        changed |= declined.Count != document.Declined.Count;
+        var declined = document.Declined.ToDictionary(d => d.OdsCode, StringComparer.OrdinalIgnoreCase);
 
         foreach (var ods in seen.NotHeld)
         {
@@ -113,7 +117,8 @@ public static class LocatorLearning
 
         foreach (var ods in seen.NamedAsGp)
         {
-            if (declined.TryGetValue(ods, out var decline) && (decline.WhileNamedAsGp || seen.NotHeld.Contains(ods, StringComparer.OrdinalIgnoreCase)))
+            if (declined.TryGetValue(ods, out var decline)
+                && ((decline.WhileNamedAsGp && seen.At - decline.At < declineLifetime) || seen.NotHeld.Contains(ods, StringComparer.OrdinalIgnoreCase)))
             {
                 // Named as the GP, yet it said it does not know the patient: asking it on every read would be a loop.
                 continue;

@@ -124,7 +124,9 @@ internal sealed partial class RecordLocator(
             .Concat(practices ?? [])
             .Concat(settings.AskCallerOrganisation && callerOds is not null ? [callerOds] : [])
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var asked = granted.Where(g => wanted.Contains(g.Source.OdsCode) || settings.IsAlwaysAsked(g.Source)).ToList();
+        // A granted source the locator has never heard from about this patient (onboarded since, or outside the grants
+        // of whoever read before) is asked once: afterwards it is a holder or has said no.
+        var asked = granted.Where(g => wanted.Contains(g.Source.OdsCode) || settings.IsAlwaysAsked(g.Source) || !document.Knows(g.Source.OdsCode)).ToList();
         var notAsked = granted.Where(g => !asked.Contains(g)).ToList();
         return asked.Count == 0
             ? new SourcePlan(SourceSelection.LocatorThenSweep, granted, [], document.LastSweep, practices)
@@ -186,7 +188,7 @@ internal sealed partial class RecordLocator(
     public static string? Notice(SourcePlan plan) => plan.Selection switch
     {
         SourceSelection.Locator =>
-            $"The record locator chose which organisations to ask: {plan.Asked.Count} of the {plan.Granted} sharing records with you (those known to hold this patient's record, and those asked about every patient). "
+            $"The record locator chose which organisations to ask: {plan.Asked.Count} of the {plan.Granted} sharing records with you (those known to hold this patient's record, those asked about every patient, and any not yet asked about this patient). "
             + (plan.LastSweep is { } swept
                 ? $"Every organisation was last asked about this patient on {UkTimeText(swept)}, so one that has first seen the patient since then may not be included."
                 : "Not every organisation has been asked about this patient yet, so one that holds a record but has not been found may not be included.")

@@ -68,12 +68,13 @@ public sealed class LocatorLearningTests
     }
 
     [Fact]
-    public void Apply_DeclineOlderThanItsLifetime_IsForgotten()
+    public void Apply_DeclineWhileNamedOlderThanItsLifetime_NoLongerKeepsTheNamedPracticeOut()
     {
         var (first, _) = LocatorLearning.Apply(null, Nhs, Seen(T0, held: ["RBL"], notHeld: ["N85003"], namedAsGp: ["N85003"], sweep: true), Week);
 
         var (later, _) = LocatorLearning.Apply(first, Nhs, Seen(T0.AddDays(8), held: ["RBL"], namedAsGp: ["N85003"]), Week);
 
+        Assert.True(first.Knows("N85003"));
         Assert.Empty(later.Declined);
         Assert.Equal(["N85003", "RBL"], Holders(later));
     }

@@ -1,5 +1,7 @@
 using System.Net;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.DependencyInjection;
+using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
@@ -137,6 +139,31 @@ public sealed class RecordLocatorTests : IDisposable
     }
 
     [Fact]
+    public async Task GetRecord_PracticeOnboardedSinceTheLastRead_IsAskedOnceAndThenOnlyIfItHoldsThePatient()
+    {
+        using var newPractice = new FhirSource("N85005", "Seacombe Surgery", OrganisationKind.GpPractice);
+        using var host = Host();
+        await ReadAsync(host);
+        var registry = host.Services.GetRequiredService<ManagedOrganisationRegistry>();
+        var change = new RegistryChange("Organization/N85005", "went live", DateTimeOffset.UtcNow, "test", "onboarded");
+        await registry.UpdateAsync(
+            r => r.With(new Organisation("N85005", newPractice.Name, OrganisationKind.GpPractice, new Uri(newPractice.BaseUrl), 1, LifecycleState.Live), change)
+                .With(r.FindAgreement("WCR-DSA-TEST")! with { Providers = [.. r.FindAgreement("WCR-DSA-TEST")!.Providers, "N85005"] }, change),
+            null,
+            default);
+
+        var before = Counts();
+        var first = await ReadAsync(host);
+        var newPracticeCalls = newPractice.DataRequests.Count;
+        await ReadAsync(host);
+
+        Assert.Equal(["N85002", "RBL", "RY7"], AskedSince(before));
+        Assert.NotEqual(0, newPracticeCalls);
+        Assert.Contains("4 of the 6 sharing records with you", HowChosen(first), StringComparison.Ordinal);
+        Assert.Equal(newPracticeCalls, newPractice.DataRequests.Count);
+    }
+
+    [Fact]
     public async Task GetRecord_LocatorsSourcesNoLongerHoldThePatient_AsksEveryoneElseBeforeSayingNotFound()
     {
         using var host = Host();
@@ -259,13 +286,13 @@ public sealed class LocatorStartupTests : IDisposable
         _issuer,
         [_acute],
         editRegistry: r => r.Organisations.ForEach(o => o.FhirBaseUrl = o.FhirBaseUrl.Replace("http://", "https://", StringComparison.Ordinal)),
-        settings: nameKey is null ? new() { ["Registry:AllowHttpSources"] = "false" } : new() { ["Registry:AllowHttpSources"] = "false", ["Locator:NameKey"] = nameKey },
+        settings: new() { ["Registry:AllowHttpSources"] = "false", ["Locator:NameKey"] = nameKey },
         environment: "Production");
 
     [Fact]
     public void Production_refuses_the_development_name_key()
     {
-        using var host = Production(nameKey: null);
+        using var host = Production(nameKey: LocatorOptions.DevelopmentNameKey);
 
         var failure = Assert.ThrowsAny<Exception>(() => host.CreateClient(token: null));
 
