@@ -62,9 +62,10 @@ internal sealed partial class SourceCapabilities : IDisposable
             Log.Read(_logger, source.OdsCode, capability.PatientRevIncludes.Count, capability.Batch);
             return capability;
         }
-        catch (Exception ex) when (ex is SourceFailureException or HttpRequestException or OperationCanceledException)
+        catch (Exception ex)
         {
-            Log.Unreadable(_logger, source.OdsCode, ex.Message);
+            // Whatever went wrong, the fetch is shared and cached: it must end in an answer, never a fault every read repeats.
+            Log.Unreadable(_logger, source.OdsCode, ex is SourceFailureException or HttpRequestException ? ex.Message : ex.GetType().Name);
             return SourceCapability.Unknown(_time.GetUtcNow());
         }
     }
