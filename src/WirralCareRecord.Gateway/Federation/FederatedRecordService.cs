@@ -6,10 +6,17 @@ using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.PatientMatching;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
 namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>
+/// What one source answered to "do you hold this NHS number" in a background re-sweep: <see cref="SourceOutcome.Located"/>,
+/// <see cref="SourceOutcome.NoMatch"/>, <see cref="SourceOutcome.Conflict"/>, or why it could not be asked.
+/// </summary>
+public sealed record LocateResult(string OdsCode, SourceOutcome Outcome, IReadOnlyList<string> RegisteredPractices, int Calls);
 
 /// <summary>
 /// The federated read: chooses the sources this caller may see today and asks them all at once. Every source
@@ -18,8 +25,10 @@ namespace WirralCareRecord.Gateway.Federation;
 internal sealed partial class FederatedRecordService(
     IOrganisationRegistry registry,
     FhirSourceClient client,
+    SourceCapabilities capabilities,
     SourcePipelines pipelines,
     GatewayTelemetry telemetry,
+    FederationMetrics metrics,
     IProxyStateLookup proxyState,
     IOptions<FederationOptions> options,
     TimeProvider time,
@@ -48,21 +57,28 @@ internal sealed partial class FederatedRecordService(
         using var activity = GatewayTelemetry.Source.StartActivity($"source {grant.Source.OdsCode}", ActivityKind.Internal);
         activity?.SetTag("wcr.source.ods", grant.Source.OdsCode);
         var calls = new CallCounter();
+        FetchStrategy? strategy = null;
         var started = time.GetTimestamp();
         if (HealthFeature.StateOf(proxyState, grant.Source.OdsCode) == DestinationHealth.Unhealthy)
         {
             // YARP's probes of its /metadata are failing: say so at once rather than wait out its timeout.
-            Finish(activity, grant, SourceOutcome.Unavailable, calls, started, failed: true);
+            Finish(activity, grant, SourceOutcome.Unavailable, calls, strategy, started, failed: true);
             return new SourceResult(grant, SourceOutcome.Unavailable, null, [], time.GetUtcNow(), "is not answering the gateway's health checks, so it was not asked", 0, 0);
         }
 
         try
         {
+            // The source's timeout and breaker wrap everything, the (usually cached) capability look-up included.
             var result = await pipelines.For(grant.Source).ExecuteAsync(
-                async ct => await client.FetchRecordAsync(grant, nhsNumber, correlationId, calls, ct),
+                async ct =>
+                {
+                    var capability = await capabilities.ForAsync(grant.Source, correlationId, ct);
+                    strategy = capability.StrategyFor([.. options.Value.RecordTypes.Where(grant.Permits)]);
+                    return await client.FetchRecordAsync(grant, nhsNumber, strategy.Value, correlationId, calls, ct);
+                },
                 cancellationToken);
             Log.SourceAnswered(logger, grant.Source.OdsCode, SourceResult.Code(result.Outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId);
-            Finish(activity, grant, result.Outcome, calls, started, failed: false);
+            Finish(activity, grant, result.Outcome, calls, strategy, started, failed: false);
             return result;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -76,16 +92,69 @@ internal sealed partial class FederatedRecordService(
                 _ => (SourceOutcome.Failed, "failed unexpectedly"),
             };
             Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
-            Finish(activity, grant, outcome, calls, started, failed: true);
+            Finish(activity, grant, outcome, calls, strategy, started, failed: true);
             return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), detail, 0, calls.Count);
         }
     }
 
-    private void Finish(Activity? activity, SourceGrant grant, SourceOutcome outcome, CallCounter calls, long started, bool failed)
+    /// <summary>
+    /// Whether each source holds a patient with this NHS number, by one Patient search each under the source's own
+    /// timeout and breaker: the background re-sweep, which fetches no record.
+    /// </summary>
+    public async Task<IReadOnlyList<LocateResult>> LocateAsync(IReadOnlyList<Organisation> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken) =>
+        await Task.WhenAll(sources.Select(async source =>
+        {
+            await Task.Yield();
+            using var activity = GatewayTelemetry.Source.StartActivity($"locate {source.OdsCode}", ActivityKind.Internal);
+            activity?.SetTag("wcr.source.ods", source.OdsCode);
+            var calls = new CallCounter();
+            if (HealthFeature.StateOf(proxyState, source.OdsCode) == DestinationHealth.Unhealthy)
+            {
+                return new LocateResult(source.OdsCode, SourceOutcome.Unavailable, [], 0);
+            }
+
+            try
+            {
+                var (match, practices) = await pipelines.For(source).ExecuteAsync(
+                    async ct => await client.LocateAsync(source, nhsNumber, correlationId, calls, ct),
+                    cancellationToken);
+                var outcome = match switch
+                {
+                    MatchOutcome.Match => SourceOutcome.Located,
+                    MatchOutcome.Conflict => SourceOutcome.Conflict,
+                    _ => SourceOutcome.NoMatch,
+                };
+                activity?.SetTag("wcr.source.outcome", SourceResult.Code(outcome));
+                activity?.SetTag("wcr.source.calls", calls.Count);
+                return new LocateResult(source.OdsCode, outcome, practices, calls.Count);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                var outcome = ex switch
+                {
+                    SourceFailureException failure => failure.Outcome,
+                    TimeoutRejectedException => SourceOutcome.TimedOut,
+                    BrokenCircuitException => SourceOutcome.CircuitOpen,
+                    _ => SourceOutcome.Failed,
+                };
+                Log.LocateFailed(logger, source.OdsCode, SourceResult.Code(outcome), calls.Count, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
+                activity?.SetTag("wcr.source.outcome", SourceResult.Code(outcome));
+                activity?.SetStatus(ActivityStatusCode.Error);
+                return new LocateResult(source.OdsCode, outcome, [], calls.Count);
+            }
+        }));
+
+    private void Finish(Activity? activity, SourceGrant grant, SourceOutcome outcome, CallCounter calls, FetchStrategy? strategy, long started, bool failed)
     {
         var code = SourceResult.Code(outcome);
         activity?.SetTag("wcr.source.outcome", code);
         activity?.SetTag("wcr.source.calls", calls.Count);
+        if (strategy is { } chosen)
+        {
+            activity?.SetTag("wcr.source.strategy", SourceCapability.Code(chosen));
+        }
+
+        metrics.RecordSourceCalls(grant.Source.OdsCode, strategy, calls.Count);
         if (failed)
         {
             activity?.SetStatus(ActivityStatusCode.Error, code);
@@ -101,5 +170,8 @@ internal sealed partial class FederatedRecordService(
 
         [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Source {OdsCode} {Outcome} after {Calls} calls in {ElapsedMs:0} ms (correlation {CorrelationId})")]
         public static partial void SourceFailed(ILogger logger, string odsCode, string outcome, int calls, double elapsedMs, string correlationId, Exception? exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Source {OdsCode} {Outcome} in a background re-sweep after {Calls} calls (correlation {CorrelationId})")]
+        public static partial void LocateFailed(ILogger logger, string odsCode, string outcome, int calls, string correlationId, Exception? exception);
     }
 }

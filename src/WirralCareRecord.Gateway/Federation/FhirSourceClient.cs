@@ -5,54 +5,151 @@ using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
 
 namespace WirralCareRecord.Gateway.Federation;
 
 /// <summary>
-/// Fetches one patient's record from one source: the Patient by NHS number, then every permitted record type
-/// in parallel, following <c>next</c> links. Anything the gateway cannot use is a <see cref="SourceFailureException"/>.
+/// Fetches one patient's record from one source: the Patient by NHS number and every permitted record type, in as few
+/// calls as the source supports (<see cref="FetchStrategy"/>), following <c>next</c> links. Anything the gateway cannot
+/// use is a <see cref="SourceFailureException"/>.
 /// </summary>
 internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time, ILogger<FhirSourceClient> logger)
 {
 
-    public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    /// <summary>
+    /// The patient's record from one source by <paramref name="strategy"/>. Every strategy ends in the same checks
+    /// (the patient carries the NHS number, one merge followed, items about the patient only, restricted items withheld),
+    /// so the record is the same whichever was used; only the number of calls differs.
+    /// </summary>
+    public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
         var source = grant.Source;
-        var baseUrl = source.FhirBaseUrl.ToString().TrimEnd('/');
-        var client = httpClientFactory.CreateSourceClient(grant.Source.OdsCode);
-
-        var search = await GetAsync<Bundle>(client, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, calls, cancellationToken);
-        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
-        if (match.Outcome != MatchOutcome.Match)
-        {
-            var outcome = match.Outcome == MatchOutcome.Conflict ? SourceOutcome.Conflict : SourceOutcome.NoMatch;
-            return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), match.Reason, 0, calls.Count);
-        }
-
-        var patient = match.Patient!;
-        if (patient.Link.FirstOrDefault(l => l.Type == Patient.LinkType.ReplacedBy) is { } merged)
-        {
-            // The source merged this record into another: follow the link once, never a chain, and never off the source.
-            var successorId = RecordSafety.PatientIdOf(merged.Other?.Reference, baseUrl)
-                ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but does not say into which of its own records");
-            patient = await GetAsync<Patient>(client, $"{baseUrl}/Patient/{Uri.EscapeDataString(successorId)}", correlationId, calls, cancellationToken);
-            if (patient.Link.Any(l => l.Type == Patient.LinkType.ReplacedBy) || string.IsNullOrEmpty(patient.Id))
-            {
-                return new SourceResult(grant, SourceOutcome.Conflict, null, [], time.GetUtcNow(), "holds a merged record that points to another merged record, so none of its data has been included", 0, calls.Count);
-            }
-        }
-
-        var patientId = patient.Id!;
+        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls);
         var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
+        var found = strategy == FetchStrategy.RevInclude
+            ? await FindWithRevIncludeAsync(call, nhsNumber, types, cancellationToken)
+            : await FindPatientAsync(call, nhsNumber, cancellationToken);
+        if (found.Refusal is { } refusal)
+        {
+            return new SourceResult(grant, refusal.Outcome, null, [], time.GetUtcNow(), refusal.Detail, 0, calls.Count);
+        }
 
+        var patient = found.Patient!;
+        var items = found.Items ?? strategy switch
+        {
+            FetchStrategy.Batch => await SearchInBatchAsync(call, patient.Id!, types, cancellationToken),
+            _ => await SearchPerTypeAsync(call, patient.Id!, types, cancellationToken),
+        };
+        var (kept, withheld) = KeepPatientsOwn(grant, patient.Id!, items, correlationId);
+        return new SourceResult(grant, SourceOutcome.Returned, patient, kept, time.GetUtcNow(), null, withheld, calls.Count);
+    }
+
+    /// <summary>
+    /// Whether the source holds a patient with this NHS number: one Patient search and nothing else, for the background
+    /// re-sweep, which has no clinician to show a record to. The practices named as the patient's GP come with a match.
+    /// </summary>
+    public async Task<(MatchOutcome Outcome, IReadOnlyList<string> RegisteredPractices)> LocateAsync(Organisation source, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    {
+        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls);
+        var search = await GetAsync<Bundle>(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", cancellationToken);
+        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
+        return (match.Outcome, match.Patient is { } patient ? RegisteredPracticesOf(patient) : []);
+    }
+
+    /// <summary>The ODS codes of the practices a Patient names as its GP (<c>generalPractitioner</c> identifiers).</summary>
+    public static IReadOnlyList<string> RegisteredPracticesOf(Patient patient) =>
+        [.. patient.GeneralPractitioner
+            .Select(g => g.Identifier?.System == OdsCode.System ? g.Identifier.Value : null)
+            .OfType<string>()
+            .Where(OdsCode.IsValid)
+            .Select(code => code.ToUpperInvariant())
+            .Distinct(StringComparer.Ordinal)];
+
+    private static string IdentifierQuery(string nhsNumber) => "identifier=" + Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber);
+
+    /// <summary>The Patient search, and the surviving record when the source has merged the one found.</summary>
+    private static async Task<Found> FindPatientAsync(Call call, string nhsNumber, CancellationToken cancellationToken)
+    {
+        var search = await GetAsync<Bundle>(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", cancellationToken);
+        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
+        if (Refuse(match) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (SuccessorOf(match.Patient!, call.BaseUrl) is not { } successorId)
+        {
+            return new Found(null, match.Patient, null);
+        }
+
+        var successor = await GetAsync<Patient>(call, $"{call.BaseUrl}/Patient/{Uri.EscapeDataString(successorId)}", cancellationToken);
+        return ChainedMerge(successor) ?? new Found(null, successor, null);
+    }
+
+    /// <summary>
+    /// The Patient search with a reverse include per record type: the patient and the whole record in one answer.
+    /// <c>Prefer: handling=strict</c> asks the source to refuse rather than silently ignore a parameter, so a record is
+    /// never shown empty because a source dropped the <c>_revinclude</c>.
+    /// </summary>
+    private async Task<Found> FindWithRevIncludeAsync(Call call, string nhsNumber, IReadOnlyList<string> types, CancellationToken cancellationToken)
+    {
+        var revIncludes = string.Concat(types.Select(t => "&_revinclude=" + Uri.EscapeDataString(SourceCapability.RevIncludeOf(t))));
+        var entries = await GetAllPagesAsync(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}{revIncludes}&_count={options.Value.PageSize}", strict: true, cancellationToken);
+        var match = PatientMatcher.Match(Matches(entries).OfType<Patient>(), nhsNumber);
+        if (Refuse(match) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (SuccessorOf(match.Patient!, call.BaseUrl) is not { } successorId)
+        {
+            return new Found(null, match.Patient, Included(entries));
+        }
+
+        // The items came with the retired record; the surviving one is asked for the same way, by its id.
+        var merged = await GetAllPagesAsync(call, $"{call.BaseUrl}/Patient?_id={Uri.EscapeDataString(successorId)}{revIncludes}&_count={options.Value.PageSize}", strict: true, cancellationToken);
+        var successor = Matches(merged).OfType<Patient>().FirstOrDefault(p => p.Id == successorId)
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but did not return the record it points to");
+        return ChainedMerge(successor) ?? new Found(null, successor, Included(merged));
+    }
+
+    private static Found? Refuse(SourcePatientMatch match) => match.Outcome switch
+    {
+        MatchOutcome.Match => null,
+        MatchOutcome.Conflict => new Found(new Refusal(SourceOutcome.Conflict, match.Reason), null, null),
+        _ => new Found(new Refusal(SourceOutcome.NoMatch, match.Reason), null, null),
+    };
+
+    /// <summary>The id of the record this one was merged into, if any: followed once, never a chain, and never off the source.</summary>
+    private static string? SuccessorOf(Patient patient, string baseUrl) =>
+        patient.Link.FirstOrDefault(l => l.Type == Patient.LinkType.ReplacedBy) is { } merged
+            ? RecordSafety.PatientIdOf(merged.Other?.Reference, baseUrl)
+                ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but does not say into which of its own records")
+            : null;
+
+    private static Found? ChainedMerge(Patient successor) =>
+        successor.Link.Any(l => l.Type == Patient.LinkType.ReplacedBy) || string.IsNullOrEmpty(successor.Id)
+            ? new Found(new Refusal(SourceOutcome.Conflict, "holds a merged record that points to another merged record, so none of its data has been included"), null, null)
+            : null;
+
+    private static IEnumerable<Resource> Matches(IEnumerable<Bundle.EntryComponent> entries) =>
+        entries.Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match).Select(e => e.Resource).OfType<Resource>();
+
+    /// <summary>Everything a reverse-include search sent besides the patients it matched; the safety checks decide what is kept.</summary>
+    private static List<Resource> Included(IEnumerable<Bundle.EntryComponent> entries) =>
+        [.. entries.Select(e => e.Resource).OfType<Resource>().Where(r => r is not Patient)];
+
+    private async Task<List<Resource>> SearchPerTypeAsync(Call call, string patientId, IReadOnlyList<string> types, CancellationToken cancellationToken)
+    {
         // One failed type fails the source, so stop its other searches at once rather than let them run to the timeout.
         using var siblings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pages = await Task.WhenAll(types.Select(async type =>
         {
             try
             {
-                return await GetAllPagesAsync(client, $"{baseUrl}/{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}", baseUrl, correlationId, calls, siblings.Token);
+                return Matches(await GetAllPagesAsync(call, $"{call.BaseUrl}/{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}", strict: false, siblings.Token));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -60,11 +157,67 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
                 throw;
             }
         }));
+        return [.. pages.SelectMany(p => p)];
+    }
 
+    /// <summary>
+    /// One <c>batch</c> Bundle with a search per record type (FHIR R4 http.html#transaction). Each answer must be a
+    /// successful searchset; its further pages are read as any other.
+    /// </summary>
+    private async Task<List<Resource>> SearchInBatchAsync(Call call, string patientId, List<string> types, CancellationToken cancellationToken)
+    {
+        if (types.Count == 0)
+        {
+            return [];
+        }
+
+        var batch = new Bundle { Type = Bundle.BundleType.Batch };
+        foreach (var type in types)
+        {
+            batch.Entry.Add(new Bundle.EntryComponent
+            {
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.GET, Url = $"{type}?patient={Uri.EscapeDataString(patientId)}&_count={options.Value.PageSize}" },
+            });
+        }
+
+        var answer = await SendAsync<Bundle>(call, HttpMethod.Post, call.BaseUrl, batch, strict: false, cancellationToken);
+        if (answer.Type != Bundle.BundleType.BatchResponse || answer.Entry.Count != types.Count)
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, $"answered a batch of {types.Count} searches with something other than a batch-response of {types.Count} entries");
+        }
+
+        var pages = await Task.WhenAll(answer.Entry.Select(async (entry, i) =>
+        {
+            var status = entry.Response?.Status?.Trim() ?? "";
+            if (!status.StartsWith('2'))
+            {
+                throw new SourceFailureException(SourceOutcome.Failed, $"answered {(status.Length == 0 ? "no status" : "HTTP " + status)} to its {types[i]} search in a batch");
+            }
+
+            if (entry.Resource is not Bundle searchset)
+            {
+                throw new SourceFailureException(SourceOutcome.Unreadable, $"answered its {types[i]} search in a batch with {entry.Resource?.TypeName ?? "nothing"} where a Bundle was expected");
+            }
+
+            var entries = searchset.Entry.ToList();
+            if (NextLink(searchset, call.BaseUrl) is { } next)
+            {
+                entries.AddRange(await GetAllPagesAsync(call, next, strict: false, cancellationToken, firstPageNumber: 1));
+            }
+
+            return Matches(entries);
+        }));
+        return [.. pages.SelectMany(p => p)];
+    }
+
+    /// <summary>Keeps only what is safely this patient's and permitted; counts what was left out.</summary>
+    private (List<Resource> Kept, int Withheld) KeepPatientsOwn(SourceGrant grant, string patientId, IEnumerable<Resource> resources, string correlationId)
+    {
+        var source = grant.Source;
         var kept = new List<Resource>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var withheld = 0;
-        foreach (var resource in pages.SelectMany(p => p))
+        foreach (var resource in resources)
         {
             if (resource is OperationOutcome || !seen.Add(resource.TypeName + "/" + resource.Id))
             {
@@ -88,51 +241,73 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             kept.Add(resource);
         }
 
-        return new SourceResult(grant, SourceOutcome.Returned, patient, kept, time.GetUtcNow(), null, withheld, calls.Count);
+        return (kept, withheld);
     }
 
-    private async Task<List<Resource>> GetAllPagesAsync(HttpClient client, string firstPage, string baseUrl, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    private async Task<List<Bundle.EntryComponent>> GetAllPagesAsync(Call call, string firstPage, bool strict, CancellationToken cancellationToken, int firstPageNumber = 0)
     {
-        var resources = new List<Resource>();
+        var entries = new List<Bundle.EntryComponent>();
         string? url = firstPage;
-        for (var page = 0; url is not null; page++)
+        for (var page = firstPageNumber; url is not null; page++)
         {
             if (page == options.Value.MaxPagesPerType)
             {
                 throw new SourceFailureException(SourceOutcome.Failed, $"kept paging past {options.Value.MaxPagesPerType} pages");
             }
 
-            var bundle = await GetAsync<Bundle>(client, url, correlationId, calls, cancellationToken);
-            resources.AddRange(bundle.Entry
-                .Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match)
-                .Select(e => e.Resource)
-                .OfType<Resource>());
-            url = bundle.NextLink?.ToString();
-
-            // A next link is followed only within the source's own base: it must never send the gateway elsewhere.
-            if (url is not null && !url.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) && !url.StartsWith(baseUrl + "?", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new SourceFailureException(SourceOutcome.Unreadable, "sent a next link outside its own FHIR base");
-            }
+            var bundle = await SendAsync<Bundle>(call, HttpMethod.Get, url, null, strict, cancellationToken);
+            entries.AddRange(bundle.Entry.Where(e => e.Resource is not null));
+            url = NextLink(bundle, call.BaseUrl);
         }
 
-        return resources;
+        return entries;
+    }
+
+    /// <summary>The next page, which is followed only within the source's own base: it must never send the gateway elsewhere.</summary>
+    private static string? NextLink(Bundle bundle, string baseUrl)
+    {
+        var url = bundle.NextLink?.ToString();
+        return url is null || url.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) || url.StartsWith(baseUrl + "?", StringComparison.OrdinalIgnoreCase)
+            ? url
+            : throw new SourceFailureException(SourceOutcome.Unreadable, "sent a next link outside its own FHIR base");
     }
 
     /// <summary>Reads one resource from a source, with the same checks as a federated read; failures are <see cref="SourceFailureException"/>.</summary>
-    public Task<T> ReadAsync<T>(string odsCode, string url, string correlationId, CancellationToken cancellationToken)
+    /// <param name="configure">Marks the request before it is sent (e.g. to keep it out of traces).</param>
+    public Task<T> ReadAsync<T>(string odsCode, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
         where T : Resource =>
-        GetAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, new CallCounter(), cancellationToken);
+        ReadAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, cancellationToken, configure);
 
-    private static async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    /// <summary>One resource from a FHIR server that is not a registry source (the demographics service), with <paramref name="client"/>.</summary>
+    public static Task<T> ReadAsync<T>(HttpClient client, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
+        where T : Resource =>
+        GetAsync<T>(new Call(client, "", correlationId, new CallCounter()) { Configure = configure }, url, cancellationToken);
+
+    private static Task<T> GetAsync<T>(Call call, string url, CancellationToken cancellationToken)
+        where T : Resource =>
+        SendAsync<T>(call, HttpMethod.Get, url, null, strict: false, cancellationToken);
+
+    private static async Task<T> SendAsync<T>(Call call, HttpMethod method, string url, Resource? body, bool strict, CancellationToken cancellationToken)
         where T : Resource
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var request = new HttpRequestMessage(method, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
-        request.Headers.Add("X-Request-ID", correlationId);
-        calls.Increment();
+        request.Headers.Add("X-Request-ID", call.CorrelationId);
+        if (strict)
+        {
+            request.Headers.TryAddWithoutValidation("Prefer", "handling=strict");
+        }
 
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(FhirJson.SerializeToUtf8(body));
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(FhirJson.MediaType);
+        }
+
+        call.Configure?.Invoke(request);
+        call.Calls.Increment();
+
+        using var response = await call.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             // The source's own error text is not passed on: it may hold patient details or internal addresses.
@@ -148,8 +323,8 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         Resource? resource;
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            resource = await JsonSerializer.DeserializeAsync<Resource>(body, FhirJson.Lenient, cancellationToken);
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            resource = await JsonSerializer.DeserializeAsync<Resource>(stream, FhirJson.Lenient, cancellationToken);
         }
         catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
         {
@@ -159,6 +334,17 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         return resource as T
             ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource?.TypeName ?? "nothing"} where a {typeof(T).Name} was expected");
     }
+
+    /// <summary>One source's side of one read: where it is, and the calls made to it so far.</summary>
+    private sealed record Call(HttpClient Client, string BaseUrl, string CorrelationId, CallCounter Calls)
+    {
+        public Action<HttpRequestMessage>? Configure { get; init; }
+    }
+
+    /// <summary>The patient a source holds and, for a reverse-include search, the items that came with it; or why there is none.</summary>
+    private sealed record Found(Refusal? Refusal, Patient? Patient, List<Resource>? Items);
+
+    private sealed record Refusal(SourceOutcome Outcome, string Detail);
 
     private static partial class Log
     {

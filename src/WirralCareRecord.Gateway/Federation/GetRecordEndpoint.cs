@@ -20,6 +20,9 @@ internal static class GetRecordEndpoint
     public const string NhsNumberParameter = "patientNHSNumber";
     public const string BirthDateParameter = "patientDOB";
     public const string FamilyNameParameter = "patientFamilyName";
+
+    /// <summary>Asks every source, not only those the record locator knows; <c>_sweep</c> is accepted too on GET.</summary>
+    public const string SweepParameter = "sweep";
     private const int MaxParametersBytes = 64 * 1024;
 
     public static IEndpointRouteBuilder MapFederation(this IEndpointRouteBuilder endpoints)
@@ -32,7 +35,15 @@ internal static class GetRecordEndpoint
     }
 
     /// <summary>What the endpoint needs, resolved once per request.</summary>
-    internal sealed record Services(FederatedRecordService Federation, AuditTrail Audit, TimeProvider Time, GatewayTelemetry Telemetry, IOptions<GatewayAuthenticationOptions> AuthenticationOptions, Validation.SourceResponseValidator SourceValidation);
+    internal sealed record Services(
+        FederatedRecordService Federation,
+        RecordLocator Locator,
+        AuditTrail Audit,
+        TimeProvider Time,
+        GatewayTelemetry Telemetry,
+        FederationMetrics Metrics,
+        IOptions<GatewayAuthenticationOptions> AuthenticationOptions,
+        Validation.SourceResponseValidator SourceValidation);
 
     private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
@@ -42,6 +53,7 @@ internal static class GetRecordEndpoint
         string? nhsNumber = null;
         string? breakGlass = null;
         IReadOnlyList<SourceResult> results = [];
+        SourcePlan? plan = null;
         try
         {
             var query = await readQuery(context);
@@ -59,16 +71,26 @@ internal static class GetRecordEndpoint
                     "This patient has opted out of the Wirral Care Record."));
             }
 
-            var sources = services.Federation.SelectSources(caller);
-            if (sources.Count == 0)
+            var granted = services.Federation.SelectSources(caller);
+            if (granted.Count == 0)
             {
                 throw new NotFoundException($"No organisation shares records with {caller.OdsCode} today, so there is nothing to show.");
             }
 
-            var corroborated = RecordCorroboration.Apply(
-                await services.Federation.FetchAsync(sources, nhsNumber!, correlationId, context.RequestAborted),
-                query.SuppliedDemographics());
+            // The locator narrows which of the granted sources are asked; it never adds one the sharing rules do not grant.
+            plan = await services.Locator.PlanAsync(granted, caller.OdsCode, nhsNumber!, query.Sweep, correlationId, context.RequestAborted);
+            var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted);
+            if (plan.NotAsked.Count > 0 && !fetched.Any(r => r.Outcome == SourceOutcome.Returned))
+            {
+                // Where the locator's organisations no longer hold the patient (moved, merged), ask everyone before saying "not found".
+                fetched = [.. fetched, .. await services.Federation.FetchAsync(plan.NotAsked, nhsNumber!, correlationId, context.RequestAborted)];
+                plan = plan.ThenEveryone();
+            }
+
+            var corroborated = RecordCorroboration.Apply(fetched, query.SuppliedDemographics());
             results = corroborated.Results;
+            await services.Locator.LearnAsync(nhsNumber!, plan, results, correlationId, context.RequestAborted);
+            services.Metrics.RecordRead(plan.Code, results.Count(r => r.Calls > 0));
             if (!results.Any(r => r.Outcome == SourceOutcome.Returned))
             {
                 throw NothingReturned(results);
@@ -93,16 +115,21 @@ internal static class GetRecordEndpoint
                     $"Each source's patient was checked against the date of birth and name {reference.Basis}."));
             }
 
+            if (RecordLocator.Notice(plan) is { } howChosen)
+            {
+                notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
+            }
+
             var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), notices);
             services.SourceValidation.Annotate(bundle, correlationId);
-            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass), context.RequestAborted);
+            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new FhirResult(bundle);
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
         {
             services.Telemetry.RecordRead(ex.StatusCode);
-            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass), context.RequestAborted);
+            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass, plan), context.RequestAborted);
             throw;
         }
     }
@@ -120,13 +147,14 @@ internal static class GetRecordEndpoint
             { ExtraIssues = issues };
     }
 
-    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results, string? breakGlass) =>
+    /// <summary>The read's audit event; its request description says how the sources were chosen (the locator, or a sweep) and how many.</summary>
+    private static AccessAudit Access(HttpContext context, CallerIdentity caller, string? nhsNumber, int status, string? description, IReadOnlyList<SourceResult> results, string? breakGlass, SourcePlan? plan) =>
         AccessAudit.For(
             caller,
             AccessKind.FederatedRead,
             context.CorrelationId(),
             nhsNumber,
-            $"{context.Request.Method} {Path}",
+            plan is null ? $"{context.Request.Method} {Path}" : $"{context.Request.Method} {Path} ({plan.AuditNote})",
             status,
             description,
             [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))],
@@ -143,7 +171,14 @@ internal static class GetRecordEndpoint
             value = value[(bar + 1)..];
         }
 
-        return ValueTask.FromResult(RecordQuery.Create(value, Single(context, BirthDateParameter), Single(context, FamilyNameParameter), Single(context, BreakGlass.Parameter)));
+        var sweep = Single(context, SweepParameter);
+        var underscored = Single(context, "_" + SweepParameter);
+        if (sweep is not null && underscored is not null)
+        {
+            throw new InvalidRequestException($"Give {SweepParameter} or _{SweepParameter}, not both.");
+        }
+
+        return ValueTask.FromResult(RecordQuery.Create(value, Single(context, BirthDateParameter), Single(context, FamilyNameParameter), Single(context, BreakGlass.Parameter), sweep ?? underscored));
     }
 
     private static string? Single(HttpContext context, string name)
@@ -203,7 +238,7 @@ internal static class GetRecordEndpoint
             FhirString text => text.Value,
             _ => throw new InvalidRequestException($"{NhsNumberParameter} must be a valueIdentifier with system {NhsNumber.System}."),
         };
-        return RecordQuery.Create(nhsNumber, Optional(parameters, BirthDateParameter), Optional(parameters, FamilyNameParameter), Optional(parameters, BreakGlass.Parameter));
+        return RecordQuery.Create(nhsNumber, Optional(parameters, BirthDateParameter), Optional(parameters, FamilyNameParameter), Optional(parameters, BreakGlass.Parameter), Optional(parameters, SweepParameter));
     }
 
     private static string? Optional(Parameters parameters, string name)
@@ -224,16 +259,22 @@ internal static class GetRecordEndpoint
             : throw new InvalidRequestException($"{NhsNumberParameter} must use the NHS number system {NhsNumber.System}, not '{system}'.", OperationOutcome.IssueType.CodeInvalid);
 
     /// <summary>What the caller asked for: the NHS number, and optionally the demographics they know the patient by.</summary>
-    internal sealed record RecordQuery(string? NhsNumber, string? BirthDate, string? FamilyName, string? BreakGlassReason)
+    internal sealed record RecordQuery(string? NhsNumber, string? BirthDate, string? FamilyName, string? BreakGlassReason, bool Sweep = false)
     {
-        public static RecordQuery Create(string? nhsNumber, string? birthDate, string? familyName, string? breakGlassReason)
+        public static RecordQuery Create(string? nhsNumber, string? birthDate, string? familyName, string? breakGlassReason, string? sweep = null)
         {
             if (!string.IsNullOrWhiteSpace(birthDate) && !Date.IsValidValue(birthDate.Trim()))
             {
                 throw new InvalidRequestException($"{BirthDateParameter} must be a date such as 1958-03-14 (YYYY-MM-DD, or YYYY-MM, or YYYY).");
             }
 
-            return new RecordQuery(nhsNumber, string.IsNullOrWhiteSpace(birthDate) ? null : birthDate.Trim(), string.IsNullOrWhiteSpace(familyName) ? null : familyName.Trim(), breakGlassReason);
+            var sweepAll = sweep?.Trim().ToLowerInvariant() switch
+            {
+                null or "" or "false" => false,
+                "true" => true,
+                _ => throw new InvalidRequestException($"{SweepParameter} must be true or false."),
+            };
+            return new RecordQuery(nhsNumber, string.IsNullOrWhiteSpace(birthDate) ? null : birthDate.Trim(), string.IsNullOrWhiteSpace(familyName) ? null : familyName.Trim(), breakGlassReason, sweepAll);
         }
 
         public Demographics? SuppliedDemographics() =>

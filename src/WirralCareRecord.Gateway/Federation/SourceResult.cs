@@ -15,6 +15,9 @@ public enum SourceOutcome
     Conflict,
     DemographicsDiffer,
     Unavailable,
+
+    /// <summary>A background re-sweep found the patient at the source; no record was fetched.</summary>
+    Located,
 }
 
 /// <summary>The result of asking one source for a patient's record.</summary>
@@ -43,6 +46,7 @@ public sealed record SourceResult(
         SourceOutcome.Conflict => "conflict",
         SourceOutcome.DemographicsDiffer => "demographics-differ",
         SourceOutcome.Unavailable => "unavailable",
+        SourceOutcome.Located => "located",
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
 }

@@ -56,6 +56,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["AzureAd:TenantId"] = TestIssuer.TenantId,
             ["AzureAd:ClientId"] = TestIssuer.ClientId,
             ["Federation:SourceTimeout"] = "00:00:05",
+            // Production refuses the locator's development key; a test rig's own key lets Production-environment hosts start.
+            ["Locator:NameKey"] = "test-rig-locator-name-key-0123456789abcdef",
         };
         foreach (var (key, value) in settings ?? [])
         {

@@ -35,7 +35,8 @@ public sealed class CorroborationTests : IDisposable
         Assert.Contains("(RBL)", issue.Diagnostics, StringComparison.Ordinal);
         Assert.Contains("date of birth differs", issue.Diagnostics, StringComparison.Ordinal);
         Assert.DoesNotContain("1991", FhirJson.Serialize(bundle), StringComparison.Ordinal);
-        var basis = Assert.Single(bundle.SourceOutcomes()!.Issue, i => i.Code == OperationOutcome.IssueType.Informational);
+        // The record locator's note on how sources were chosen is informational too; the basis is the one about demographics.
+        var basis = Assert.Single(bundle.SourceOutcomes()!.Issue, i => i.Code == OperationOutcome.IssueType.Informational && i.Diagnostics.Contains("checked against", StringComparison.Ordinal));
         Assert.Contains("agreed by 2 of 3 sources", basis.Diagnostics, StringComparison.Ordinal);
         Assert.Contains(host.AuditEvents().Single().Entity, e => e.What?.Identifier?.Value == "RBL" && e.Description == "demographics-differ");
     }

@@ -1,0 +1,64 @@
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.PatientMatching;
+
+namespace WirralCareRecord.Gateway.Federation;
+
+/// <summary>
+/// The optional demographics service (an NHS PDS-compatible FHIR API): the practice a patient is registered with, from
+/// <c>Patient.generalPractitioner[].identifier</c> (ODS). It only ever adds a practice to ask; it never fails a read.
+/// </summary>
+internal sealed partial class DemographicsService(IHttpClientFactory httpClientFactory, IOptions<LocatorOptions> options, ILogger<DemographicsService> logger)
+{
+    public const string HttpClientName = "demographics-service";
+
+    /// <summary>
+    /// Marks requests whose URL path holds an NHS number (<c>/Patient/{nhsNumber}</c>, as PDS reads), so the HTTP
+    /// client's trace instrumentation leaves them out of spans, which must never carry patient identifiers.
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<bool> PathHoldsPatientIdentifier = new("wcr.path-holds-patient-identifier");
+
+    public bool Configured => options.Value.DemographicsServiceUrl is not null;
+
+    /// <summary>The registered practices' ODS codes, or null when the service is not configured or did not answer usably.</summary>
+    public async Task<IReadOnlyList<string>?> RegisteredPracticesAsync(string nhsNumber, string correlationId, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (settings.DemographicsServiceUrl is not { } url)
+        {
+            return null;
+        }
+
+        var baseUrl = url.ToString().TrimEnd('/');
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.DemographicsServiceTimeout);
+        try
+        {
+            var candidates = settings.DemographicsServiceLookup == DemographicsLookup.Read
+                ? [await FhirSourceClient.ReadAsync<Patient>(httpClientFactory.CreateClient(HttpClientName), $"{baseUrl}/Patient/{Uri.EscapeDataString(nhsNumber)}", correlationId, timeout.Token, request => request.Options.Set(PathHoldsPatientIdentifier, true))]
+                : (await FhirSourceClient.ReadAsync<Bundle>(httpClientFactory.CreateClient(HttpClientName), $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, timeout.Token))
+                    .Entry.Select(e => e.Resource).OfType<Patient>().ToList();
+
+            // The same rule as for sources: only a Patient carrying the NHS number itself counts (PDS answers a
+            // superseded number with the surviving record, which is a different number and not this lookup's answer).
+            var match = PatientMatcher.Match(candidates, nhsNumber);
+            var practices = match.Patient is { } patient ? FhirSourceClient.RegisteredPracticesOf(patient) : [];
+            Log.Answered(logger, practices.Count, correlationId);
+            return practices;
+        }
+        catch (Exception ex) when (ex is SourceFailureException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            Log.Failed(logger, ex is OperationCanceledException ? "timed out" : ex.Message, correlationId);
+            return null;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 240, Level = LogLevel.Information, Message = "Demographics service named {Practices} registered practice(s) (correlation {CorrelationId})")]
+        public static partial void Answered(ILogger logger, int practices, string correlationId);
+
+        [LoggerMessage(EventId = 241, Level = LogLevel.Warning, Message = "Demographics service could not be used ({Reason}); the locator goes on without it (correlation {CorrelationId})")]
+        public static partial void Failed(ILogger logger, string reason, string correlationId);
+    }
+}
