@@ -34,7 +34,7 @@ internal static class GetRecordEndpoint
     /// <summary>What the endpoint needs, resolved once per request.</summary>
     internal sealed record Services(FederatedRecordService Federation, AuditTrail Audit, TimeProvider Time, GatewayTelemetry Telemetry, IOptions<GatewayAuthenticationOptions> AuthenticationOptions);
 
-    private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
+    internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
         var caller = CallerIdentity.From(context.User, services.AuthenticationOptions.Value)
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");

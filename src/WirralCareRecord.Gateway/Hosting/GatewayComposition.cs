@@ -3,6 +3,7 @@ using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Pages;
 using WirralCareRecord.Gateway.SourceProxy;
 using WirralCareRecord.Gateway.Storage;
 
@@ -28,6 +29,7 @@ public static class GatewayComposition
         builder.AddSourceProxy();
         builder.AddConformance();
         builder.AddGatewayHealth();
+        builder.AddPages();
         return builder;
     }
 
@@ -45,6 +47,7 @@ public static class GatewayComposition
         app.MapAuditorEndpoints();
         app.MapOnboardingAdmin();
         app.MapSourceProxy();
+        app.MapPages();
         app.MapFhirFallback();
         return app;
     }
