@@ -134,7 +134,7 @@ internal static partial class AgreementAdminEndpoints
         return TypedResults.Created($"/admin/organisations/{odsCode.ToUpperInvariant()}/agreements/{agreement.Id}/document", updated.FindAgreement(id)!.Document!);
     }
 
-    private static async Task<FileStreamHttpResult> DownloadDocumentAsync(string odsCode, string id, IOrganisationRegistry registry, IBlobStores stores, HttpContext context)
+    internal static async Task<FileStreamHttpResult> DownloadDocumentAsync(string odsCode, string id, IOrganisationRegistry registry, IBlobStores stores, HttpContext context)
     {
         var agreement = PartyAgreement(registry.Current, odsCode, id);
         var document = agreement.Document ?? throw RegistryRefusal.NotFound($"The signed document of {agreement.Id} v{agreement.Version}");

@@ -45,7 +45,7 @@ internal static class GetRecordEndpoint
         IOptions<GatewayAuthenticationOptions> AuthenticationOptions,
         Validation.SourceResponseValidator SourceValidation);
 
-    private static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
+    internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
         var caller = CallerIdentity.From(context.User, services.AuthenticationOptions.Value)
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");

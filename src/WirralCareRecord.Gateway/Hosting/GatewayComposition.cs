@@ -3,6 +3,7 @@ using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Pages;
 using WirralCareRecord.Gateway.SourceProxy;
 using WirralCareRecord.Gateway.Storage;
 using WirralCareRecord.Gateway.Validation;
@@ -30,6 +31,7 @@ public static class GatewayComposition
         builder.AddConformance();
         builder.AddValidation();
         builder.AddGatewayHealth();
+        builder.AddPages();
         return builder;
     }
 
@@ -48,6 +50,7 @@ public static class GatewayComposition
         app.MapAuditorEndpoints();
         app.MapOnboardingAdmin();
         app.MapSourceProxy();
+        app.MapPages();
         app.MapFhirFallback();
         return app;
     }

@@ -120,7 +120,7 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Ok(OrganisationView.Of(organisation, updated));
     }
 
-    private static async Task<Ok<OrganisationView>> TransitionAsync(string odsCode, TransitionRequest request, AdminActions actions, IOptions<RegistryOptions> options, HttpContext context)
+    internal static async Task<Ok<OrganisationView>> TransitionAsync(string odsCode, TransitionRequest request, AdminActions actions, IOptions<RegistryOptions> options, HttpContext context)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         var reason = request.Reason?.Trim() ?? "";
@@ -156,7 +156,7 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Ok(snapshot.History.Where(h => h.Subject == subject).OrderByDescending(h => h.At).ToList());
     }
 
-    private static async Task<Created<FlowTestReport>> RunFlowTestAsync(string odsCode, FlowTestRequest request, IOrganisationRegistry registry, FlowTester tester, AdminActions actions, HttpContext context)
+    internal static async Task<Created<FlowTestReport>> RunFlowTestAsync(string odsCode, FlowTestRequest request, IOrganisationRegistry registry, FlowTester tester, AdminActions actions, HttpContext context)
     {
         var organisation = registry.Current.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
         if (organisation.State == LifecycleState.Withdrawn)
