@@ -124,7 +124,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         where T : Resource =>
         GetAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, new CallCounter(), cancellationToken);
 
-    private static async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    private async Task<T> GetAsync<T>(HttpClient client, string url, string correlationId, CallCounter calls, CancellationToken cancellationToken)
         where T : Resource
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
@@ -145,19 +145,88 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {mediaType ?? "no content type"}, not FHIR JSON");
         }
 
+        var limit = options.Value.MaxSourceResponseBytes;
+        if (response.Content.Headers.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
         Resource? resource;
         try
         {
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using var body = new LimitedStream(await response.Content.ReadAsStreamAsync(cancellationToken), limit);
             resource = await JsonSerializer.DeserializeAsync<Resource>(body, FhirJson.Lenient, cancellationToken);
         }
         catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
         {
             throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
         }
+        catch (LimitExceededException)
+        {
+            throw TooLarge(limit);
+        }
+
+        // JSON without a known resourceType parses to an SDK placeholder whose name must not reach the clinician.
+        if (resource is null || !ModelInfo.IsKnownResource(resource.TypeName))
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource");
+        }
 
         return resource as T
-            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource?.TypeName ?? "nothing"} where a {typeof(T).Name} was expected");
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource.TypeName} where a {typeof(T).Name} was expected");
+    }
+
+    private static SourceFailureException TooLarge(long limit) =>
+        new(SourceOutcome.Unreadable, $"answered with more than {limit / 1024} KB, the most the gateway reads from one answer (Federation:MaxSourceResponseBytes)");
+
+    private sealed class LimitExceededException : IOException;
+
+    /// <summary>Reads at most <c>limit</c> bytes, then throws: a source sending without end must not fill the gateway's memory.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new LimitExceededException() : read;
+        }
+
+        public override void Flush() => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     private static partial class Log
