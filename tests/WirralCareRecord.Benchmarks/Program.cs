@@ -42,7 +42,7 @@ async Task Run(string name, Func<Task<Dictionary<string, double>>> scenario)
     {
         results.Add(await scenario());
     }
-    catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
+    catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException or AggregateException or Azure.RequestFailedException)
     {
         results.Log($"{name} failed: {ex.Message}");
         missing.Add($"{name} ({ex.GetType().Name}: {ex.Message})");
@@ -82,7 +82,7 @@ async Task<Dictionary<string, double>> AzuriteAuditAsync()
     })!;
     try
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 300; i++)
         {
             try
             {
