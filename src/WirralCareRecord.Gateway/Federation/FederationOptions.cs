@@ -24,6 +24,12 @@ public sealed class FederationOptions
     [Range(1, 1000)]
     public int MaxPagesPerType { get; set; } = 50;
 
+    /// <summary>The most bytes read from one source answer; a larger one fails that source (as unreadable) instead of filling the gateway's memory.</summary>
+    [Range(1024, int.MaxValue)]
+    public long MaxSourceResponseBytes { get; set; } = DefaultMaxSourceResponseBytes;
+
+    public const long DefaultMaxSourceResponseBytes = 32 * 1024 * 1024;
+
     /// <summary>Failures (errors, unreadable answers, timeouts) a source needs in the sampling window before its breaker may open.</summary>
     [Range(2, 1000)]
     public int BreakerMinimumThroughput { get; set; } = 5;

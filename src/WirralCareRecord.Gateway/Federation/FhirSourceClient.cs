@@ -26,7 +26,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
         var source = grant.Source;
-        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls);
+        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
         var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
         var found = strategy == FetchStrategy.RevInclude
             ? await FindWithRevIncludeAsync(call, nhsNumber, types, cancellationToken)
@@ -52,7 +52,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// </summary>
     public async Task<(MatchOutcome Outcome, IReadOnlyList<string> RegisteredPractices)> LocateAsync(Organisation source, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
-        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls);
+        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
         var search = await GetAsync<Bundle>(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", cancellationToken);
         var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
         return (match.Outcome, match.Patient is { } patient ? RegisteredPracticesOf(patient) : []);
@@ -320,24 +320,96 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {mediaType ?? "no content type"}, not FHIR JSON");
         }
 
+        var limit = call.MaxResponseBytes;
+        if (response.Content.Headers.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+
         Resource? resource;
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using var stream = new LimitedStream(await response.Content.ReadAsStreamAsync(cancellationToken), limit);
             resource = await JsonSerializer.DeserializeAsync<Resource>(stream, FhirJson.Lenient, cancellationToken);
         }
         catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
         {
             throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
         }
+        catch (LimitExceededException)
+        {
+            throw TooLarge(limit);
+        }
+
+        // JSON without a known resourceType parses to an SDK placeholder whose name must not reach the clinician.
+        if (resource is null || !ModelInfo.IsKnownResource(resource.TypeName))
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource");
+        }
 
         return resource as T
-            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource?.TypeName ?? "nothing"} where a {typeof(T).Name} was expected");
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource.TypeName} where a {typeof(T).Name} was expected");
+    }
+
+    private static SourceFailureException TooLarge(long limit) =>
+        new(SourceOutcome.Unreadable, $"answered with more than {limit / 1024} KB, the most the gateway reads from one answer (Federation:MaxSourceResponseBytes)");
+
+    private sealed class LimitExceededException : IOException;
+
+    /// <summary>Reads at most <c>limit</c> bytes, then throws: a source sending without end must not fill the gateway's memory.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new LimitExceededException() : read;
+        }
+
+        public override void Flush() => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>One source's side of one read: where it is, and the calls made to it so far.</summary>
     private sealed record Call(HttpClient Client, string BaseUrl, string CorrelationId, CallCounter Calls)
     {
+        /// <summary>The most bytes read from one answer (<see cref="FederationOptions.MaxSourceResponseBytes"/>).</summary>
+        public long MaxResponseBytes { get; init; } = FederationOptions.DefaultMaxSourceResponseBytes;
+
         public Action<HttpRequestMessage>? Configure { get; init; }
     }
 

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace WirralCareRecord.Benchmarks;
+
+/// <summary>Collects figures and writes results/summary.json and results/README.md.</summary>
+internal sealed class BenchResults
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private readonly List<string> _log = [];
+
+    public SortedDictionary<string, double> Figures { get; } = new(StringComparer.Ordinal);
+
+    public void Log(string line)
+    {
+        Console.WriteLine(line);
+        _log.Add(line);
+    }
+
+    public void Add(Dictionary<string, double> figures)
+    {
+        foreach (var (key, value) in figures)
+        {
+            Figures[key] = Math.Round(value, 4);
+        }
+    }
+
+    public async Task WriteAsync(string folder, bool quick, IReadOnlyList<string> missing)
+    {
+        Directory.CreateDirectory(folder);
+        await File.WriteAllTextAsync(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(Figures, Indented) + "\n");
+
+        string F(string key, string format = "0.00") => Figures.TryGetValue(key, out var v) ? v.ToString(format, CultureInfo.InvariantCulture) : "not measured";
+        string Met(string key, Func<double, bool> ok) => Figures.TryGetValue(key, out var v) ? (ok(v) ? "met" : "**missed**") : "not measured";
+        var md = new StringBuilder();
+        md.AppendLine("# Benchmark results");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, mode `{(quick ? "--quick" : "full")}`, {F("cores", "0")} cores ({Environment.OSVersion}, .NET {Environment.Version}). The machine is shared: read the ratios, which are measured within this run; absolute figures are beside them for scale only. Gateway, sources and load driver share the process and its cores.");
+        md.AppendLine();
+        md.AppendLine("| measure | ratio / figure | absolute | target | |");
+        md.AppendLine("| --- | --- | --- | --- | --- |");
+        foreach (var n in new[] { 1, 3, 8, 16 })
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| fan-out, {n} source(s): p50 / p95 / p99 ÷ 2L | {F($"fanout_p50_ratio_{n}")} / {F($"fanout_p95_ratio_{n}")} / {F($"fanout_p99_ratio_{n}")} | p50 {F($"fanout_p50_ms_{n}", "0")} ms, p99 {F($"fanout_p99_ms_{n}", "0")} ms; sequential sum {F($"fanout_sequential_sum_ms_{n}", "0")} ms | {(n is 3 or 8 ? "p50 ≤ 1.10, p99 ≤ 1.25" : "")} | {(n is 3 or 8 ? Met($"fanout_p50_ratio_{n}", v => v <= 1.10) + " / " + Met($"fanout_p99_ratio_{n}", v => v <= 1.25) : "")} |");
+        }
+
+        md.AppendLine(CultureInfo.InvariantCulture, $"| merge CPU: gateway ÷ SDK parse+serialise | {F("merge_cpu_ratio")} | {F("merge_cpu_ms_per_record")} ms vs {F("parse_serialise_cpu_ms_per_record")} ms CPU per 3-source record | ≤ 1.5 | {Met("merge_cpu_ratio", v => v <= 1.5)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| proxy: source route ÷ bare YARP route, 64 clients | {F("proxy_throughput_ratio")} | {F("proxy_routed_req_per_s", "0")} vs {F("proxy_bare_req_per_s", "0")} req/s | ≥ 0.8 | {Met("proxy_throughput_ratio", v => v >= 0.8)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| federated reads/s, 3 sources, L = 0, 64 clients, audit on | {F("federated_reads_per_s", "0")} | p50 {F("federated_read_p50_ms_64_clients", "0")} ms, p99 {F("federated_read_p99_ms_64_clients", "0")} ms; {F("allocated_kb_per_request", "0")} KB allocated per read (gateway + sources) | ≥ 500 | {Met("federated_reads_per_s", v => v >= 500)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| peak working set (whole process: gateway + sources + driver) | {F("peak_working_set_mb", "0")} MB | soak {F("soak_seconds", "0")} s: {F("working_set_first_fifth_mb", "0")} MB first fifth → {F("working_set_last_fifth_mb", "0")} MB last fifth | < 300 MB, flat | {Met("peak_working_set_mb", v => v < 300)} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| audit, local store, group commit | {F("audit_events_per_s", "0")} events/s | append p50 {F("audit_append_p50_ms")} ms, p99 {F("audit_append_p99_ms")} ms | | |");
+        if (Figures.ContainsKey("audit_events_per_s_azurite"))
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| audit, Azurite, group commit | {F("audit_events_per_s_azurite", "0")} events/s | append p50 {F("audit_append_p50_ms_azurite")} ms, p99 {F("audit_append_p99_ms_azurite")} ms | | |");
+        }
+
+        md.AppendLine(CultureInfo.InvariantCulture, $"| story-once report, a year by month, from roll-ups | {F("report_10m_events_s", "0.000")} s | over {F("report_events", "N0")} events | < 1 s (10 M events) | {Met("report_10m_events_s", v => v < 1)} |");
+        md.AppendLine();
+        if (missing.Count > 0)
+        {
+            md.AppendLine("Not measured in this run: " + string.Join("; ", missing) + ".");
+            md.AppendLine();
+        }
+
+        md.AppendLine("## How each is measured");
+        md.AppendLine();
+        md.AppendLine("- **Fan-out**: every source is a demo source server answering each request after L = 50 ms with one person's GP record (about 150 resources). A record takes two rounds at a source (find the Patient, then every record type at once), so the fastest any one source can give a record is 2L = 100 ms: the ratios divide by that floor. One caller, reads in sequence after 5 warm-up reads. The sequential sum is N × the one-source p50: what asking sources one after another would cost.");
+        md.AppendLine("- **Merge CPU**: the gateway's own `FhirSourceClient` (parse, match, filter) for three sources and `RecordBundleBuilder` (merge, same-item links, Provenance) plus serialising the Bundle, fed the sources' recorded answers from memory; against deserialising and reserialising the same answer bytes with the Firely SDK. Process CPU time (`Process.TotalProcessorTime`, GC included) over a loop on one thread with nothing else running, after warm-up; alternating rounds, median ratio. BenchmarkDotNet is served here but was not used: its out-of-process runs would not share the gateway's warm state, and the ratio is what counts.");
+        md.AppendLine("- **Proxy**: `GET /sources/S01/fhir/Condition?patient=…` (sign-in, agreement check, response transforms, audit) against `GET /bare/Condition?patient=…`, a YARP route added only in the benchmark host by a second `IProxyConfigProvider`, to the same upstream in the same process; 64 closed-loop clients, alternating rounds, median ratio.");
+        md.AppendLine("- **Throughput**: 64 closed-loop clients of `$wcr-getrecord` with 3 sources at L = 0, audit on (local store); then a soak at the same load while the working set is sampled every 250 ms.");
+        md.AppendLine("- **Audit**: 256 concurrent writers calling the gateway's `IAuditStore.AppendAsync` (each returns once its group commit is durable).");
+        md.AppendLine("- **Report**: generated accesses (6,000 staff, 350,000 patients, 9 organisations) folded into 365 daily roll-ups by the gateway's own `DayRollup.Add` and stored where sealed days' roll-ups live; the report is then asked for over HTTP as an auditor; first (cold) call excluded, median of 5. The raw log for those events is not generated (writing it through the log would take hours here): the report reads only roll-ups for sealed days, so its time does not depend on it.");
+        md.AppendLine();
+        md.AppendLine("## Run log");
+        md.AppendLine();
+        md.AppendLine("```");
+        foreach (var line in _log)
+        {
+            md.AppendLine(line);
+        }
+
+        md.AppendLine("```");
+        await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), md.ToString());
+    }
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Audit;
+
+namespace WirralCareRecord.Benchmarks;
+
+/// <summary>How long and how hard each scenario runs: <c>--quick</c> for a check in a few minutes, the default for the committed figures.</summary>
+internal sealed record BenchPlan(bool Quick)
+{
+    public static int FanoutWarmup => 5;
+
+    public int FanoutReads => Quick ? 40 : 200;
+
+    public static int Clients => 64;
+
+    public TimeSpan LoadDuration => Quick ? TimeSpan.FromSeconds(8) : TimeSpan.FromSeconds(30);
+
+    public TimeSpan SoakDuration => Quick ? TimeSpan.FromSeconds(15) : TimeSpan.FromMinutes(5);
+
+    public int ProxyRounds => Quick ? 2 : 3;
+
+    public TimeSpan AuditDuration => Quick ? TimeSpan.FromSeconds(6) : TimeSpan.FromSeconds(20);
+
+    public int ReportEvents => Quick ? 1_000_000 : 10_000_000;
+}
+
+internal static class Scenarios
+{
+    public static readonly TimeSpan L = TimeSpan.FromMilliseconds(50);
+
+    private static string Read(BenchSources sources) =>
+        $"/fhir/Patient/$wcr-getrecord?patientNHSNumber={sources.Person.NhsNumber}";
+
+    /// <summary>
+    /// Fan-out: one caller, reads one after another, so each latency is the gateway's alone. Each source answers every
+    /// request after L, and a record takes two rounds (find the Patient, then every record type at once), so the
+    /// fastest any source can give a record is 2L: ratios are to that floor.
+    /// </summary>
+    public static async Task<Dictionary<string, double>> FanoutAsync(BenchPlan plan, BenchResults results)
+    {
+        var figures = new Dictionary<string, double>();
+        double oneSourceP50 = 0;
+        foreach (var n in new[] { 1, 3, 8, 16 })
+        {
+            await using var sources = await BenchSources.StartAsync(n, L);
+            await using var gateway = await BenchGateway.StartAsync(sources.Servers);
+            using var client = await gateway.ClientAsync();
+            var latencies = new List<double>();
+            var entries = 0;
+            for (var i = 0; i < BenchPlan.FanoutWarmup + plan.FanoutReads; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await client.GetAsync(Read(sources));
+                var body = await response.Content.ReadAsStringAsync();
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new InvalidOperationException($"Fan-out read with {n} sources answered {(int)response.StatusCode}: {body[..Math.Min(400, body.Length)]}");
+                }
+
+                if (i >= BenchPlan.FanoutWarmup)
+                {
+                    latencies.Add(elapsed);
+                    entries = body.Split("\"fullUrl\"").Length - 1;
+                }
+            }
+
+            var floor = 2 * L.TotalMilliseconds;
+            var (p50, p95, p99) = (Stats.Percentile(latencies, 50), Stats.Percentile(latencies, 95), Stats.Percentile(latencies, 99));
+            if (n == 1)
+            {
+                oneSourceP50 = p50;
+            }
+
+            figures[$"fanout_p50_ratio_{n}"] = p50 / floor;
+            figures[$"fanout_p95_ratio_{n}"] = p95 / floor;
+            figures[$"fanout_p99_ratio_{n}"] = p99 / floor;
+            figures[$"fanout_p50_ms_{n}"] = p50;
+            figures[$"fanout_p99_ms_{n}"] = p99;
+            figures[$"fanout_sequential_sum_ms_{n}"] = n * oneSourceP50;
+            results.Log($"fan-out {n,2} sources ({sources.ResourcesPerSource} resources each, {entries} entries): p50 {p50:0.0} ms, p95 {p95:0.0} ms, p99 {p99:0.0} ms; floor 2L = {floor:0} ms; sequential sum {n * oneSourceP50:0} ms");
+        }
+
+        figures["fanout_resources_per_source"] = (await Task.FromResult(BenchSources.TypicalRecord(150))).Resources;
+        return figures;
+    }
+
+    /// <summary>Federated reads per second with 3 sources at L = 0 and 64 clients, audit on; working set sampled throughout.</summary>
+    public static async Task<Dictionary<string, double>> ThroughputAsync(BenchPlan plan, BenchResults results)
+    {
+        await using var sources = await BenchSources.StartAsync(3, TimeSpan.Zero);
+        await using var gateway = await BenchGateway.StartAsync(sources.Servers);
+        using var client = await gateway.ClientAsync();
+        // Sampled from the first request to the last, so the peak covers warm-up, the measured run and the soak.
+        var samples = new List<double>();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var process = Process.GetCurrentProcess();
+                lock (samples)
+                {
+                    samples.Add(process.WorkingSet64 / 1048576.0);
+                }
+
+                await Task.Delay(250, CancellationToken.None);
+            }
+        });
+        await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
+
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var load = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.LoadDuration);
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+
+        // The long run: is the working set flat? First and last fifths of the soak's samples compared.
+        int soakStart;
+        lock (samples)
+        {
+            soakStart = samples.Count;
+        }
+
+        var soak = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.SoakDuration);
+        await stop.CancelAsync();
+        await sampler;
+        var soakSamples = samples.Skip(soakStart).ToList();
+        var fifth = Math.Max(1, soakSamples.Count / 5);
+        var figures = new Dictionary<string, double>
+        {
+            ["federated_reads_per_s"] = load.PerSecond,
+            ["federated_read_p50_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 50),
+            ["federated_read_p99_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 99),
+            ["federated_read_failures"] = load.Failures + soak.Failures,
+            ["allocated_kb_per_request"] = allocated / 1024.0 / Math.Max(1, load.Requests),
+            ["soak_seconds"] = plan.SoakDuration.TotalSeconds,
+            ["soak_reads_per_s"] = soak.PerSecond,
+            ["peak_working_set_mb"] = samples.Max(),
+            ["working_set_first_fifth_mb"] = soakSamples.Take(fifth).Average(),
+            ["working_set_last_fifth_mb"] = soakSamples.TakeLast(fifth).Average(),
+        };
+        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read (gateway and sources together)");
+        results.Log($"soak {plan.SoakDuration.TotalSeconds:0} s: {soak.PerSecond:0} reads/s, working set {figures["working_set_first_fifth_mb"]:0} MB first fifth, {figures["working_set_last_fifth_mb"]:0} MB last fifth");
+        return figures;
+    }
+
+    /// <summary>Single-source route (sign-in, agreement check, audit) against a bare YARP route to the same upstream, same process, alternating.</summary>
+    public static async Task<Dictionary<string, double>> ProxyAsync(BenchPlan plan, BenchResults results)
+    {
+        await using var sources = await BenchSources.StartAsync(1, TimeSpan.Zero);
+        var upstream = sources.Servers[0].Server.BaseUrl;
+        await using var gateway = await BenchGateway.StartAsync(sources.Servers, bareUpstream: upstream);
+        using var client = await gateway.ClientAsync();
+        using var patients = await client.GetAsync($"{BenchGateway.BarePrefix}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|{sources.Person.NhsNumber}");
+        var bundle = System.Text.Json.JsonSerializer.Deserialize<Bundle>(await patients.Content.ReadAsStringAsync(), WirralCareRecord.Gateway.Hosting.FhirJson.Lenient)!;
+        var patientId = bundle.Entry.Select(e => e.Resource).OfType<Patient>().Single().Id;
+        var query = $"/Condition?patient={patientId}&_count=100";
+        string Routed(int _) => $"/sources/{sources.Servers[0].Ods}/fhir{query}";
+        string Bare(int _) => BenchGateway.BarePrefix + query;
+
+        var check = await client.GetAsync(Routed(0));
+        if (!check.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"The source route answered {(int)check.StatusCode}: {await check.Content.ReadAsStringAsync()}");
+        }
+
+        await LoadDriver.RunAsync(client, Bare, BenchPlan.Clients, TimeSpan.FromSeconds(2));
+        await LoadDriver.RunAsync(client, Routed, BenchPlan.Clients, TimeSpan.FromSeconds(2));
+        var ratios = new List<double>();
+        var routedRates = new List<double>();
+        var bareRates = new List<double>();
+        for (var round = 0; round < plan.ProxyRounds; round++)
+        {
+            var bare = await LoadDriver.RunAsync(client, Bare, BenchPlan.Clients, plan.LoadDuration / 2);
+            var routed = await LoadDriver.RunAsync(client, Routed, BenchPlan.Clients, plan.LoadDuration / 2);
+            if (routed.Failures > 0 || bare.Failures > 0)
+            {
+                throw new InvalidOperationException($"Proxy run failed requests: routed {routed.Failures}, bare {bare.Failures}");
+            }
+
+            ratios.Add(routed.PerSecond / bare.PerSecond);
+            routedRates.Add(routed.PerSecond);
+            bareRates.Add(bare.PerSecond);
+            results.Log($"proxy round {round + 1}: routed {routed.PerSecond:0} req/s, bare {bare.PerSecond:0} req/s, ratio {routed.PerSecond / bare.PerSecond:0.00}");
+        }
+
+        return new Dictionary<string, double>
+        {
+            ["proxy_throughput_ratio"] = Stats.Median(ratios),
+            ["proxy_routed_req_per_s"] = Stats.Median(routedRates),
+            ["proxy_bare_req_per_s"] = Stats.Median(bareRates),
+        };
+    }
+
+    /// <summary>Durable audit appends per second through the gateway's own log (group commit), many writers at once.</summary>
+    public static async Task<Dictionary<string, double>> AuditAsync(BenchPlan plan, BenchResults results, string label, IDictionary<string, string?>? settings = null)
+    {
+        await using var sources = await BenchSources.StartAsync(1, TimeSpan.Zero);
+        await using var gateway = await BenchGateway.StartAsync(sources.Servers, settings);
+        var store = gateway.Services.GetRequiredService<IAuditStore>();
+        const int writers = 256;
+        var latencies = new List<double>[writers];
+        var clock = Stopwatch.StartNew();
+        var warmup = TimeSpan.FromSeconds(1);
+        var count = 0;
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(async w =>
+        {
+            var mine = latencies[w] = [];
+            var n = 0;
+            while (clock.Elapsed < warmup + plan.AuditDuration)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await store.AppendAsync(Event(w, n++), CancellationToken.None);
+                if (clock.Elapsed > warmup)
+                {
+                    mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Interlocked.Increment(ref count);
+                }
+            }
+        }));
+        var seconds = (clock.Elapsed - warmup).TotalSeconds;
+        var all = latencies.SelectMany(l => l).ToList();
+        var perSecond = count / seconds;
+        results.Log($"audit ({label}): {perSecond:0} durable events/s with {writers} writers, append p50 {Stats.Percentile(all, 50):0.0} ms, p99 {Stats.Percentile(all, 99):0.0} ms");
+        return new Dictionary<string, double>
+        {
+            [$"audit_events_per_s{label}"] = perSecond,
+            [$"audit_append_p50_ms{label}"] = Stats.Percentile(all, 50),
+            [$"audit_append_p99_ms{label}"] = Stats.Percentile(all, 99),
+        };
+    }
+
+    private static AuditEvent Event(int writer, int n)
+    {
+        var access = new AccessAudit(
+            AccessKind.FederatedRead, $"bench-{writer}-{n}", $"user-{writer % 40}", "Bench Clinician", ["Clinician"], BenchGateway.Consumer, "TREAT",
+            "9000000009", "GET /fhir/Patient/$wcr-getrecord", 200, null,
+            [new SourceAuditEntry("S01", "returned", 150, 0, 10), new SourceAuditEntry("S02", "returned", 150, 0, 10), new SourceAuditEntry("S03", "no-match", 0, 0, 1)]);
+        return AuditEventFactory.Create(access, DateTimeOffset.UtcNow, "bench");
+    }
+
+    public static string Invariant(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+}
