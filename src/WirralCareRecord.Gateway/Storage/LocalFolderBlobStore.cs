@@ -72,12 +72,17 @@ internal sealed class LocalFolderBlobStore(string root) : IBlobStore
     public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.Yield();
-        if (!Directory.Exists(Root))
+
+        // Start at the deepest folder the prefix names (an audit day, a flow test's organisation), not the whole
+        // container: listing one day of a years-long log must not walk every other day.
+        var folderPart = prefix.LastIndexOf('/') is var slash and >= 0 ? prefix[..slash] : "";
+        var start = folderPart.Length == 0 ? Root : Path.Combine(Root, folderPart.Replace('/', Path.DirectorySeparatorChar));
+        if (!Directory.Exists(start))
         {
             yield break;
         }
 
-        var names = Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)
+        var names = Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories)
             .Select(path => Path.GetRelativePath(Root, path).Replace(Path.DirectorySeparatorChar, '/'))
             .Where(name => !name.StartsWith(HiddenPrefix, StringComparison.Ordinal) && !name.Contains("/.", StringComparison.Ordinal))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))

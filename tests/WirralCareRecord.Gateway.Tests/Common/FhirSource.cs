@@ -131,28 +131,7 @@ public sealed class FhirSource : IDisposable
     /// </summary>
     public FhirSource WithCapabilityStatement(IEnumerable<string> recordTypes, bool patientSearch = true, FHIRVersion fhirVersion = FHIRVersion.N4_0_1)
     {
-        CapabilityStatement.ResourceComponent Searchable(string type, string parameter) => new()
-        {
-            Type = type,
-            Interaction = [new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.SearchType }],
-            SearchParam = [new CapabilityStatement.SearchParamComponent { Name = parameter, Type = SearchParamType.Reference }],
-        };
-        var capability = new CapabilityStatement
-        {
-            Status = PublicationStatus.Active,
-            Date = "2026-01-01",
-            Kind = CapabilityStatementKind.Instance,
-            FhirVersion = fhirVersion,
-            Format = ["json"],
-            Rest =
-            [
-                new CapabilityStatement.RestComponent
-                {
-                    Mode = CapabilityStatement.RestfulCapabilityMode.Server,
-                    Resource = [.. patientSearch ? [Searchable("Patient", "identifier")] : Array.Empty<CapabilityStatement.ResourceComponent>(), .. recordTypes.Select(t => Searchable(t, "patient"))],
-                },
-            ],
-        };
+        var capability = CapabilityFor([.. recordTypes], patientSearch, fhirVersion);
         Server.Given(Request.Create().UsingGet().WithPath("/fhir/metadata")).AtPriority(Specific).RespondWith(Fhir(capability));
         return this;
     }
@@ -185,7 +164,8 @@ public sealed class FhirSource : IDisposable
         return this;
     }
 
-    private static CapabilityStatement CapabilityFor(IReadOnlyList<string> recordTypes)
+    /// <summary>A server CapabilityStatement: Patient searchable by identifier (unless not <paramref name="patientSearch"/>), each record type by patient.</summary>
+    public static CapabilityStatement CapabilityFor(IReadOnlyList<string> recordTypes, bool patientSearch = true, FHIRVersion fhirVersion = FHIRVersion.N4_0_1)
     {
         CapabilityStatement.ResourceComponent Searchable(string type, string parameter) => new()
         {
@@ -198,14 +178,14 @@ public sealed class FhirSource : IDisposable
             Status = PublicationStatus.Active,
             Date = "2026-01-01",
             Kind = CapabilityStatementKind.Instance,
-            FhirVersion = FHIRVersion.N4_0_1,
+            FhirVersion = fhirVersion,
             Format = ["json"],
             Rest =
             [
                 new CapabilityStatement.RestComponent
                 {
                     Mode = CapabilityStatement.RestfulCapabilityMode.Server,
-                    Resource = [Searchable("Patient", "identifier"), .. recordTypes.Select(t => Searchable(t, "patient"))],
+                    Resource = [.. patientSearch ? [Searchable("Patient", "identifier")] : Array.Empty<CapabilityStatement.ResourceComponent>(), .. recordTypes.Select(t => Searchable(t, "patient"))],
                 },
             ],
         };

@@ -33,22 +33,8 @@ public sealed class LocatorScaleTests(ITestOutputHelper output) : IDisposable
     private void ServePractices()
     {
         var types = FederationOptions.DefaultRecordTypes;
-        var capability = new CapabilityStatement
-        {
-            Status = PublicationStatus.Active,
-            Date = "2026-01-01",
-            Kind = CapabilityStatementKind.Instance,
-            FhirVersion = FHIRVersion.N4_0_1,
-            Format = ["json"],
-            Rest =
-            [
-                new CapabilityStatement.RestComponent
-                {
-                    Mode = CapabilityStatement.RestfulCapabilityMode.Server,
-                    Resource = [new CapabilityStatement.ResourceComponent { Type = "Patient", SearchRevInclude = [.. types.Select(t => t + ":patient")] }],
-                },
-            ],
-        };
+        var capability = FhirSource.CapabilityFor(types);
+        capability.Rest.Single().Resource.Single(r => r.Type == "Patient").SearchRevInclude = [.. types.Select(t => t + ":patient")];
         _practices.Given(Request.Create().UsingGet().WithPath(new WireMock.Matchers.WildcardMatcher("/*/fhir/metadata"))).AtPriority(1).RespondWith(Fhir(capability));
         _practices.Given(Request.Create().UsingGet().WithPath(new WireMock.Matchers.WildcardMatcher("/*"))).AtPriority(100)
             .RespondWith(Fhir(new Bundle { Type = Bundle.BundleType.Searchset, Total = 0 }));
