@@ -16,13 +16,13 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     private const int MaxAttempts = 10;
     private readonly IBlobStore _store;
     private readonly ILogger<ManagedOrganisationRegistry> _logger;
-    private readonly SourceUrlRule _urls;
+    private readonly SourceConnectionRule _urls;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private volatile Loaded _loaded;
     private CancellationTokenSource _changed = new();
 
-    public ManagedOrganisationRegistry(IBlobStores stores, IOptions<RegistryOptions> options, IHostEnvironment environment, SourceUrlRule urls, ILogger<ManagedOrganisationRegistry> logger)
+    public ManagedOrganisationRegistry(IBlobStores stores, IOptions<RegistryOptions> options, IHostEnvironment environment, SourceConnectionRule urls, ILogger<ManagedOrganisationRegistry> logger)
     {
         _store = stores[StorageContainer.Registry];
         _logger = logger;

@@ -82,7 +82,7 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Ok(OrganisationView.Of(organisation, snapshot));
     }
 
-    private static async Task<Created<OrganisationView>> RegisterAsync(OrganisationRequest request, AdminActions actions, SourceUrlRule urls, HttpContext context)
+    private static async Task<Created<OrganisationView>> RegisterAsync(OrganisationRequest request, AdminActions actions, SourceConnectionRule urls, HttpContext context)
     {
         var odsCode = request.OdsCode?.ToUpperInvariant() ?? "";
         var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", "register organisation", registry =>
@@ -100,7 +100,7 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Created($"/admin/organisations/{odsCode}", OrganisationView.Of(created, updated));
     }
 
-    private static async Task<Ok<OrganisationView>> UpdateAsync(string odsCode, OrganisationRequest request, AdminActions actions, SourceUrlRule urls, HttpContext context)
+    private static async Task<Ok<OrganisationView>> UpdateAsync(string odsCode, OrganisationRequest request, AdminActions actions, SourceConnectionRule urls, HttpContext context)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", "update organisation details", registry =>
@@ -189,7 +189,7 @@ internal static class OrganisationAdminEndpoints
     }
 
     /// <summary>Checks the request whole, so the admin sees every problem at once.</summary>
-    private static Organisation Build(OrganisationRequest request, string odsCode, LifecycleState state, RegistrySnapshot registry, SourceUrlRule urls)
+    private static Organisation Build(OrganisationRequest request, string odsCode, LifecycleState state, RegistrySnapshot registry, SourceConnectionRule urls)
     {
         var problems = new List<string>();
         if (!OdsCode.IsValid(odsCode))

@@ -12,7 +12,7 @@ public static class RegistryFeature
     {
         builder.Services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName)
             .Validate(o => !(o.AllowHttpSources && builder.Environment.IsProduction()), "Registry:AllowHttpSources must not be set in Production: source URLs must be https.");
-        builder.Services.AddSingleton<SourceUrlRule>();
+        builder.Services.AddSingleton<SourceConnectionRule>();
         builder.Services.AddSingleton<ManagedOrganisationRegistry>();
         builder.Services.AddSingleton<IOrganisationRegistry>(services => services.GetRequiredService<ManagedOrganisationRegistry>());
         builder.Services.AddHostedService<RegistryPoller>();

@@ -33,7 +33,7 @@ public abstract class RegistryStorageContract : IDisposable
     {
         var environment = new HostingEnvironment { EnvironmentName = Environments.Development, ContentRootPath = Path.GetTempPath() };
         var options = Options.Create(new RegistryOptions { SeedPath = seedPath });
-        return new ManagedOrganisationRegistry(new OneStore(store), options, environment, new SourceUrlRule(environment, options), NullLogger<ManagedOrganisationRegistry>.Instance);
+        return new ManagedOrganisationRegistry(new OneStore(store), options, environment, new SourceConnectionRule(environment, options), NullLogger<ManagedOrganisationRegistry>.Instance);
     }
 
     private static RegistrySnapshot Rename(RegistrySnapshot registry, string odsCode, string name) =>

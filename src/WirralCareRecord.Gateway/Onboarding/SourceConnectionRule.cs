@@ -3,10 +3,11 @@ using Microsoft.Extensions.Options;
 namespace WirralCareRecord.Gateway.Onboarding;
 
 /// <summary>
-/// Source URLs must be https outside Development: patient data never crosses a network in clear. Checked when an
+/// How the gateway may reach a source: https outside Development (patient data never crosses a network in clear) and,
+/// in Production, with outbound authentication. Checked when an
 /// organisation is registered or changed, and on the whole registry at start-up.
 /// </summary>
-public sealed class SourceUrlRule(IHostEnvironment environment, IOptions<RegistryOptions> options)
+public sealed class SourceConnectionRule(IHostEnvironment environment, IOptions<RegistryOptions> options)
 {
     public bool AllowsHttp => environment.IsDevelopment() || (options.Value.AllowHttpSources && !environment.IsProduction());
 
