@@ -24,13 +24,13 @@ internal sealed class BenchSources : IAsyncDisposable
     /// Every source serves the same GP record (the demo population's record for N85001) under its own ODS code in the
     /// gateway's registry, so each has the same size and the merge links the same items across all of them.
     /// </summary>
-    public static async Task<BenchSources> StartAsync(int count, TimeSpan latency, int target = 150)
+    public static async Task<BenchSources> StartAsync(int count, TimeSpan latency, int target = 150, bool revInclude = true)
     {
         var (person, multiplier, resources) = TypicalRecord(target);
         var servers = new List<(string, DemoSourceServer)>();
         for (var i = 1; i <= count; i++)
         {
-            var server = new DemoSourceServer(new DemoSourceOptions("N85001", "Bench source") { Latency = latency, RecordSizeMultiplier = multiplier, People = [person] });
+            var server = new DemoSourceServer(new DemoSourceOptions("N85001", "Bench source") { Latency = latency, ReplayAnswers = true, OfferRevInclude = revInclude, RecordSizeMultiplier = multiplier, People = [person] });
             await server.StartAsync();
             servers.Add(($"S{i:00}", server));
         }

@@ -22,6 +22,19 @@ public sealed record DemoSourceOptions(string OdsCode, string Name)
     /// </summary>
     public int RecordSizeMultiplier { get; init; } = 1;
 
+    /// <summary>
+    /// Answers each distinct GET from memory after its first time. The record store never changes, so the answer is the
+    /// same; a benchmark then measures the gateway's work, not the source's serialising.
+    /// </summary>
+    public bool ReplayAnswers { get; init; }
+
+    /// <summary>
+    /// Whether its Patient search takes <c>_revinclude</c> of every record type (and <c>_id</c>), and says so in its
+    /// CapabilityStatement, so the gateway fetches a record in one call instead of one per type. Off by default: many
+    /// practice systems answer only the plain searches.
+    /// </summary>
+    public bool OfferRevInclude { get; init; }
+
     /// <summary>Whose records the source holds; the default population when null.</summary>
     public IReadOnlyList<SyntheticPerson>? People { get; init; }
 

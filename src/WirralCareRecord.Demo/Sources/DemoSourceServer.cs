@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -62,6 +63,7 @@ public sealed class DemoSourceServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, OwnerControlledLifetime>();
 
         var app = builder.Build();
+        var replay = Options.ReplayAnswers ? new AnswerReplay() : null;
         var faults = new FaultInjector(Options.FaultRate, Options.FaultSeed ^ SyntheticPopulation.StableHash(Options.OdsCode));
         app.Use(async (context, next) =>
         {
@@ -74,6 +76,12 @@ public sealed class DemoSourceServer : IAsyncDisposable
             {
                 await FhirResponse.Outcome(StatusCodes.Status500InternalServerError, OperationOutcome.IssueType.Exception,
                     $"Synthetic fault injected by the {Options.OdsCode} demo source (fault rate {Options.FaultRate:0.###}).").ExecuteAsync(context);
+                return;
+            }
+
+            if (replay is not null && HttpMethods.IsGet(context.Request.Method))
+            {
+                await replay.AnswerAsync(context, next);
                 return;
             }
 
@@ -127,6 +135,44 @@ public sealed class DemoSourceServer : IAsyncDisposable
             {
                 return _random.NextDouble() < rate;
             }
+        }
+    }
+
+    /// <summary>Successful GET answers by path and query, written once by the real endpoints and replayed byte for byte.</summary>
+    private sealed class AnswerReplay
+    {
+        private readonly ConcurrentDictionary<string, (string ContentType, byte[] Body)> _answers = new(StringComparer.Ordinal);
+
+        public async Task AnswerAsync(HttpContext context, RequestDelegate next)
+        {
+            var key = context.Request.Path + context.Request.QueryString;
+            if (_answers.TryGetValue(key, out var answer))
+            {
+                context.Response.ContentType = answer.ContentType;
+                context.Response.ContentLength = answer.Body.Length;
+                await context.Response.Body.WriteAsync(answer.Body, context.RequestAborted);
+                return;
+            }
+
+            var original = context.Response.Body;
+            using var buffer = new MemoryStream();
+            context.Response.Body = buffer;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                context.Response.Body = original;
+            }
+
+            if (context.Response.StatusCode == StatusCodes.Status200OK && context.Response.ContentType is { } contentType)
+            {
+                _answers.TryAdd(key, (contentType, buffer.ToArray()));
+            }
+
+            buffer.Position = 0;
+            await buffer.CopyToAsync(original, context.RequestAborted);
         }
     }
 

@@ -16,7 +16,7 @@ internal static class FhirSourceApi
     {
         var fhir = app.MapGroup("/fhir");
         fhir.MapGet("/metadata", () => new FhirResponse(SourceCapability.Create(options, baseUrl())));
-        fhir.MapGet("/{type}", (string type, HttpRequest request) => Search(store, baseUrl(), type, request.Query));
+        fhir.MapGet("/{type}", (string type, HttpRequest request) => Search(store, options, baseUrl(), type, request.Query));
         fhir.MapGet("/{type}/{id}", (string type, string id) => Read(store, type, id));
         app.MapFallback((HttpRequest request) => FhirResponse.Outcome(StatusCodes.Status404NotFound, OperationOutcome.IssueType.NotSupported,
             $"This source has no endpoint for {request.Method} {request.Path}."));
@@ -34,7 +34,7 @@ internal static class FhirSourceApi
             : FhirResponse.Outcome(StatusCodes.Status404NotFound, OperationOutcome.IssueType.NotFound, $"{type}/{id} is not known to this source.");
     }
 
-    private static FhirResponse Search(SourceRecordStore store, Uri baseUrl, string type, IQueryCollection query)
+    private static FhirResponse Search(SourceRecordStore store, DemoSourceOptions options, Uri baseUrl, string type, IQueryCollection query)
     {
         if (!SourceRecordStore.IsServed(type))
         {
@@ -49,11 +49,30 @@ internal static class FhirSourceApi
         count = Math.Min(count, MaximumPageSize);
         IReadOnlyList<Resource> matches;
         string criteria;
+        IReadOnlyList<string> revIncluded = [];
         if (type == "Patient")
         {
             var identifier = (string?)query["identifier"];
-            matches = store.FindPatients(string.IsNullOrEmpty(identifier) ? null : identifier);
-            criteria = string.IsNullOrEmpty(identifier) ? "" : $"identifier={Uri.EscapeDataString(identifier)}&";
+            var id = (string?)query["_id"];
+            if ((query.ContainsKey("_revinclude") || id is not null) && !options.OfferRevInclude)
+            {
+                // As a server that does not know these parameters answers a client asking for strict handling.
+                return FhirResponse.Outcome(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.NotSupported, "This source does not support _revinclude or _id on Patient searches.");
+            }
+
+            if (RevIncludedTypes(query) is not { } types)
+            {
+                return FhirResponse.Outcome(StatusCodes.Status400BadRequest, OperationOutcome.IssueType.NotSupported,
+                    $"This source reverse-includes only {string.Join(", ", SourceRecordStore.ClinicalTypes.Select(SourceCapability.RevIncludeOf))}.");
+            }
+
+            revIncluded = types;
+            matches = id is not null
+                ? store.Read("Patient", id) is Patient byId && (string.IsNullOrEmpty(identifier) || store.FindPatients(identifier).Contains(byId)) ? [byId] : []
+                : store.FindPatients(string.IsNullOrEmpty(identifier) ? null : identifier);
+            criteria = (string.IsNullOrEmpty(identifier) ? "" : $"identifier={Uri.EscapeDataString(identifier)}&")
+                + (id is null ? "" : $"_id={Uri.EscapeDataString(id)}&")
+                + string.Concat(types.Select(t => $"_revinclude={Uri.EscapeDataString(SourceCapability.RevIncludeOf(t))}&"));
         }
         else
         {
@@ -80,13 +99,18 @@ internal static class FhirSourceApi
             Type = Bundle.BundleType.Searchset,
             Total = matches.Count,
             Link = [new Bundle.LinkComponent { Relation = "self", Url = PageUrl(offset) }],
-            Entry = [.. matches.Skip(offset).Take(count).Select(resource => new Bundle.EntryComponent
-            {
-                FullUrl = $"{baseUrl}/{resource.TypeName}/{resource.Id}",
-                Resource = resource,
-                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
-            })],
+            Entry = [.. matches.Skip(offset).Take(count).Select(resource => Entry(baseUrl, resource, Bundle.SearchEntryMode.Match))],
         };
+
+        // Reverse includes come with the page of patients they belong to, as FHIR search paging works.
+        foreach (var patient in bundle.Entry.Select(e => e.Resource).OfType<Patient>().ToList())
+        {
+            foreach (var included in revIncluded.SelectMany(t => store.ForPatient(t, patient.Id!)))
+            {
+                bundle.Entry.Add(Entry(baseUrl, included, Bundle.SearchEntryMode.Include));
+            }
+        }
+
         if (count > 0 && offset + count < matches.Count)
         {
             bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = PageUrl(offset + count) });
@@ -98,6 +122,31 @@ internal static class FhirSourceApi
         }
 
         return new FhirResponse(bundle);
+    }
+
+    private static Bundle.EntryComponent Entry(Uri baseUrl, Resource resource, Bundle.SearchEntryMode mode) => new()
+    {
+        FullUrl = $"{baseUrl}/{resource.TypeName}/{resource.Id}",
+        Resource = resource,
+        Search = new Bundle.SearchComponent { Mode = mode },
+    };
+
+    /// <summary>The record types named by <c>_revinclude=Type:patient</c> parameters; null when one names anything else.</summary>
+    private static List<string>? RevIncludedTypes(IQueryCollection query)
+    {
+        var types = new List<string>();
+        foreach (var value in query["_revinclude"])
+        {
+            var type = SourceRecordStore.ClinicalTypes.FirstOrDefault(t => SourceCapability.RevIncludeOf(t) == value);
+            if (type is null)
+            {
+                return null;
+            }
+
+            types.Add(type);
+        }
+
+        return [.. types.Distinct()];
     }
 
     private static bool TryReadInt(IQueryCollection query, string name, int fallback, out int value)

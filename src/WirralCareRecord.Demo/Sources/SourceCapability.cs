@@ -29,13 +29,28 @@ internal static class SourceCapability
                 Mode = CapabilityStatement.RestfulCapabilityMode.Server,
                 Resource =
                 [
-                    Resource("Patient", "identifier", SearchParamType.Token, "http://hl7.org/fhir/SearchParameter/Patient-identifier"),
+                    PatientResource(options.OfferRevInclude),
                     .. SourceRecordStore.ClinicalTypes.Select(type =>
                         Resource(type, "patient", SearchParamType.Reference, "http://hl7.org/fhir/SearchParameter/clinical-patient")),
                 ],
             },
         ],
     };
+
+    private static CapabilityStatement.ResourceComponent PatientResource(bool revInclude)
+    {
+        var patient = Resource("Patient", "identifier", SearchParamType.Token, "http://hl7.org/fhir/SearchParameter/Patient-identifier");
+        if (revInclude)
+        {
+            patient.SearchParam.Add(new CapabilityStatement.SearchParamComponent { Name = "_id", Type = SearchParamType.Token, Definition = "http://hl7.org/fhir/SearchParameter/Resource-id" });
+            patient.SearchRevInclude = [.. SourceRecordStore.ClinicalTypes.Select(RevIncludeOf)];
+        }
+
+        return patient;
+    }
+
+    /// <summary>The reverse include of one record type on a Patient search, as R4 writes it: <c>Condition:patient</c>.</summary>
+    public static string RevIncludeOf(string type) => type + ":patient";
 
     private static CapabilityStatement.ResourceComponent Resource(string type, string parameter, SearchParamType parameterType, string definition) => new()
     {

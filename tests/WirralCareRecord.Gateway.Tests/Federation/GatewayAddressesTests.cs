@@ -1,0 +1,53 @@
+using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Federation;
+
+namespace WirralCareRecord.Gateway.Tests.Federation;
+
+/// <summary>A source's own addresses never leave the gateway, wherever in a resource they sit.</summary>
+public sealed class GatewayAddressesTests
+{
+    private const string SourceBase = "https://gp.example.nhs.uk/fhir";
+    private const string GatewayBase = "https://wcr.example/sources/N85001/fhir";
+
+    [Fact]
+    public void Rewrite_ReferencesInElementsExtensionsAndPrimitiveExtensions_AllPointAtTheGateway()
+    {
+        var onset = new FhirDateTime("2024-03-01");
+        onset.Extension.Add(new Extension("https://example.org/recorded-at", new ResourceReference($"{SourceBase}/Encounter/e1")));
+        var condition = new Condition
+        {
+            Id = "c1",
+            Subject = new ResourceReference($"{SourceBase}/Patient/p1"),
+            Onset = onset,
+            Extension = [new Extension("https://example.org/asserted-by", new ResourceReference($"{SourceBase}/Practitioner/pr1"))],
+            Note = [new Annotation { Author = new ResourceReference("Practitioner/pr2"), Text = new Markdown("seen") }],
+        };
+
+        GatewayAddresses.Rewrite(condition, SourceBase + "/", GatewayBase);
+
+        Assert.Equal($"{GatewayBase}/Patient/p1", condition.Subject.Reference);
+        Assert.Equal($"{GatewayBase}/Practitioner/pr1", Assert.IsType<ResourceReference>(condition.Extension[0].Value).Reference);
+        Assert.Equal($"{GatewayBase}/Encounter/e1", Assert.IsType<ResourceReference>(Assert.IsType<FhirDateTime>(condition.Onset).Extension[0].Value).Reference);
+        // Relative references resolve against the entry's fullUrl, which is already the gateway's.
+        Assert.Equal("Practitioner/pr2", Assert.IsType<ResourceReference>(condition.Note[0].Author).Reference);
+    }
+
+    [Fact]
+    public void Rewrite_AttachmentUnderAnotherServer_IsLeftAlone()
+    {
+        var document = new DocumentReference
+        {
+            Id = "d1",
+            Content =
+            [
+                new DocumentReference.ContentComponent { Attachment = new Attachment { Url = $"{SourceBase}/Binary/b1" } },
+                new DocumentReference.ContentComponent { Attachment = new Attachment { Url = "https://gp.example.nhs.uk/fhirother/Binary/b2" } },
+            ],
+        };
+
+        GatewayAddresses.Rewrite(document, SourceBase, GatewayBase);
+
+        Assert.Equal($"{GatewayBase}/Binary/b1", document.Content[0].Attachment.Url);
+        Assert.Equal("https://gp.example.nhs.uk/fhirother/Binary/b2", document.Content[1].Attachment.Url);
+    }
+}
