@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,7 +42,14 @@ internal sealed class BenchGateway : IAsyncDisposable
         var registryPath = Path.Combine(folder, "registry.json");
         await File.WriteAllTextAsync(registryPath, JsonSerializer.Serialize(Registry(sources), RegistryDocument.JsonOptions));
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development, Args = [] });
+        // Content root at the binaries, with no reload-on-change: file watchers over whatever folder the harness was
+        // started in (a repository being built, say) would spend the process's CPU on events from elsewhere.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = Environments.Development,
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var config = new Dictionary<string, string?>
@@ -73,7 +81,52 @@ internal sealed class BenchGateway : IAsyncDisposable
         app.MapGateway();
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/');
+        await WaitUntilReadyAsync(url);
+        await WaitUntilQuietAsync();
         return new BenchGateway(app, folder, url);
+    }
+
+    /// <summary>
+    /// Readiness includes the profiles, whose snapshots are built in the background at start-up (seconds of CPU): a
+    /// measurement started before then would count that work against the first reads.
+    /// </summary>
+    private static async Task WaitUntilReadyAsync(string url)
+    {
+        using var probe = new HttpClient { BaseAddress = new Uri(url) };
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            using var response = await probe.GetAsync("/health/ready");
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new InvalidOperationException("The benchmark gateway did not become ready within a minute.");
+    }
+
+    /// <summary>
+    /// After readiness the runtime goes on compiling hot code at its higher tier and the profiles finish warming, for
+    /// tens of seconds of CPU on 2 cores; waits until the process uses under a tenth of a core for a whole second (at
+    /// most two minutes), so that start-up work is not measured as the reads'.
+    /// </summary>
+    public static async Task WaitUntilQuietAsync()
+    {
+        using var self = Process.GetCurrentProcess();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            self.Refresh();
+            var before = self.TotalProcessorTime;
+            await Task.Delay(1000);
+            self.Refresh();
+            if ((self.TotalProcessorTime - before).TotalMilliseconds < 100)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>A client signed in as a clinician (or <paramref name="role"/>) of the consumer organisation, via /dev/token.</summary>

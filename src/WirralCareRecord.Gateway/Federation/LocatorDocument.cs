@@ -88,7 +88,7 @@ public static class LocatorLearning
 
     /// <summary>
     /// The entry after <paramref name="seen"/>, and whether it differs enough to be worth storing: membership changed,
-    /// a sweep or demographics check happened, or a timestamp is older than <see cref="TouchAfter"/>.
+    /// a demographics check happened, or a timestamp (the last sweep's among them) is older than <see cref="TouchAfter"/>.
     /// </summary>
     /// <param name="declineLifetime">How long an organisation that said no, while named as the GP, stays out when a source still names it so.</param>
     public static (LocatorDocument Document, bool Changed) Apply(LocatorDocument? current, string nhsNumber, LocatorObservation seen, TimeSpan declineLifetime)
@@ -139,7 +139,10 @@ public static class LocatorLearning
             }
         }
 
-        changed |= seen.FullSweep || seen.DemographicsChecked;
+        // A read that asks everyone (every source holds the patient, say) is a sweep too; recording it more than hourly
+        // would write on every read. The stored time then understates how recently everyone was asked, the safe side.
+        changed |= seen.FullSweep && (document.LastSweep is not { } swept || seen.At - swept >= TouchAfter || document.SweepClaimedAt is not null);
+        changed |= seen.DemographicsChecked;
         return (document with
         {
             NhsNumber = nhsNumber,

@@ -31,12 +31,14 @@ public enum SourceSelection
 /// <param name="NotAsked">Granted sources left out; asked after all when none of <paramref name="Asked"/> returns the patient.</param>
 /// <param name="LastSweep">When every source was last asked about this patient, as the locator had it before this read.</param>
 /// <param name="RegisteredPractices">The demographics service's answer, when it was asked and answered.</param>
+/// <param name="Known">The locator entry the plan was made from, so a read that teaches nothing new need not read it again.</param>
 public sealed record SourcePlan(
     SourceSelection Selection,
     IReadOnlyList<SourceGrant> Asked,
     IReadOnlyList<SourceGrant> NotAsked,
     DateTimeOffset? LastSweep,
-    IReadOnlyList<string>? RegisteredPractices)
+    IReadOnlyList<string>? RegisteredPractices,
+    LocatorDocument? Known = null)
 {
     public int Granted => Asked.Count + NotAsked.Count;
 
@@ -117,7 +119,7 @@ internal sealed partial class RecordLocator(
             : null;
         if (document is null || (document.Holders.Count == 0 && practices is not { Count: > 0 }))
         {
-            return new SourcePlan(SourceSelection.FirstRead, granted, [], document?.LastSweep, practices);
+            return new SourcePlan(SourceSelection.FirstRead, granted, [], document?.LastSweep, practices, document);
         }
 
         var wanted = document.Holders.Select(h => h.OdsCode)
@@ -129,8 +131,8 @@ internal sealed partial class RecordLocator(
         var asked = granted.Where(g => wanted.Contains(g.Source.OdsCode) || settings.IsAlwaysAsked(g.Source) || !document.Knows(g.Source.OdsCode)).ToList();
         var notAsked = granted.Where(g => !asked.Contains(g)).ToList();
         return asked.Count == 0
-            ? new SourcePlan(SourceSelection.LocatorThenSweep, granted, [], document.LastSweep, practices)
-            : new SourcePlan(SourceSelection.Locator, asked, notAsked, document.LastSweep, practices);
+            ? new SourcePlan(SourceSelection.LocatorThenSweep, granted, [], document.LastSweep, practices, document)
+            : new SourcePlan(SourceSelection.Locator, asked, notAsked, document.LastSweep, practices, document);
     }
 
     /// <summary>
@@ -154,6 +156,13 @@ internal sealed partial class RecordLocator(
             .Distinct(StringComparer.OrdinalIgnoreCase)
             .ToList();
         var seen = new LocatorObservation(time.GetUtcNow(), held, notHeld, [.. held, .. notHeld], named, plan.AskedEveryone, plan.RegisteredPractices is not null);
+        if (plan.Known is { } known && !LocatorLearning.Apply(known, nhsNumber, seen, options.Value.StaleAfter).Changed)
+        {
+            // A warm read of a well-known patient teaches nothing new: no second read of the entry, no write. Should
+            // another instance have changed it meanwhile, the next read starts from that and learns again.
+            return known;
+        }
+
         return await StoreAsync(nhsNumber, seen, correlationId, cancellationToken);
     }
 

@@ -42,6 +42,23 @@ public sealed class LocatorLearningTests
     }
 
     [Fact]
+    public void Apply_EveryoneAskedAgainWithinTheHour_IsNotWorthAWriteUntilTheHourIsUp()
+    {
+        // Three sources that all hold the patient: every read asks everyone, so every read is a sweep.
+        var (first, _) = LocatorLearning.Apply(null, Nhs, Seen(T0, held: ["RBL", "RY7", "N85001"], sweep: true), Week);
+
+        var (_, soon) = LocatorLearning.Apply(first, Nhs, Seen(T0.AddMinutes(10), held: ["RBL", "RY7", "N85001"], sweep: true), Week);
+        var (later, afterAnHour) = LocatorLearning.Apply(first, Nhs, Seen(T0.AddMinutes(61), held: ["RBL", "RY7", "N85001"], sweep: true), Week);
+        var (_, claimed) = LocatorLearning.Apply(first with { SweepClaimedAt = T0.AddMinutes(5) }, Nhs, Seen(T0.AddMinutes(10), held: ["RBL", "RY7", "N85001"], sweep: true), Week);
+
+        Assert.False(soon);
+        Assert.True(afterAnHour);
+        Assert.Equal(T0.AddMinutes(61), later.LastSweep);
+        // A re-sweep's claim is always cleared by the sweep that answers it.
+        Assert.True(claimed);
+    }
+
+    [Fact]
     public void Apply_HolderSaysItDoesNotKnowThePatient_IsDropped()
     {
         var (first, _) = LocatorLearning.Apply(null, Nhs, Seen(T0, held: ["RBL", "N85002"], sweep: true), Week);
