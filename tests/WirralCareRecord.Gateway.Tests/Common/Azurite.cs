@@ -55,6 +55,8 @@ public sealed class Azurite
         {
             if (!_process.HasExited)
             {
+                // A frozen process is killed all the same; thawing first lets it go at once.
+                Signal("CONT");
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(5000);
             }
@@ -62,6 +64,26 @@ public sealed class Azurite
         catch (InvalidOperationException)
         {
             // Already gone.
+        }
+    }
+
+    /// <summary>
+    /// Freezes the service (SIGSTOP) until <see cref="Thaw"/>: its port still accepts connections, but nothing is
+    /// answered, as a hung storage front end behaves. Only for a private Azurite.
+    /// </summary>
+    public void Freeze() => Signal("STOP");
+
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        // azurite-blob is node itself (a script with a shebang, not a shell wrapper), so its process id is the server's.
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })
+            ?? throw new InvalidOperationException("Could not run kill.");
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
         }
     }
 
