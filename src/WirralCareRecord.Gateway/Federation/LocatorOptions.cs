@@ -59,6 +59,15 @@ public sealed class LocatorOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:30")]
     public TimeSpan DemographicsServiceTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a read waits for the locator's storage, to read the patient's entry and again to store what it learned.
+    /// A read that cannot narrow asks everyone and one that cannot store teaches nothing, so neither is worth holding a
+    /// clinician for: storage that hangs rather than refuses would otherwise hold every read for the storage client's
+    /// retries (three tries of ten seconds) twice over, before the audit log's own time limit is even reached.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan StorageTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often a patient's registered practice is checked with the demographics service (on a read that needs the locator).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan DemographicsRefreshAfter { get; set; } = TimeSpan.FromDays(1);

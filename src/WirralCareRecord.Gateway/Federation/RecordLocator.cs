@@ -103,7 +103,8 @@ internal sealed partial class RecordLocator(
         StoredLocatorEntry? entry;
         try
         {
-            entry = await store.ReadAsync(nhsNumber, cancellationToken);
+            using var bounded = Bounded(cancellationToken);
+            entry = await store.ReadAsync(nhsNumber, bounded.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -171,6 +172,7 @@ internal sealed partial class RecordLocator(
     {
         try
         {
+            using var bounded = Bounded(cancellationToken);
             return await store.UpdateAsync(store.NameOf(nhsNumber), current =>
             {
                 // Nobody holds the patient and the locator never knew them: there is nothing worth a document.
@@ -181,12 +183,38 @@ internal sealed partial class RecordLocator(
 
                 var (next, changed) = LocatorLearning.Apply(current, nhsNumber, seen, options.Value.StaleAfter);
                 return changed ? next : null;
-            }, cancellationToken);
+            }, bounded.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             Log.NotStored(logger, correlationId, ex);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The caller's token, cancelled also after <see cref="LocatorOptions.StorageTimeout"/>. The catches above test the
+    /// caller's own token, so a time-out is handled as storage failing, and a caller going away is not.
+    /// </summary>
+    private LinkedTimeout Bounded(CancellationToken cancellationToken) => new(options.Value.StorageTimeout, time, cancellationToken);
+
+    private sealed class LinkedTimeout : IDisposable
+    {
+        private readonly CancellationTokenSource _timeout;
+        private readonly CancellationTokenSource _linked;
+
+        public LinkedTimeout(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+        {
+            _timeout = new CancellationTokenSource(timeout, time);
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
+        }
+
+        public CancellationToken Token => _linked.Token;
+
+        public void Dispose()
+        {
+            _linked.Dispose();
+            _timeout.Dispose();
         }
     }
 

@@ -2,9 +2,15 @@ using Hl7.Fhir.Model;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
-/// <summary>Cross-cutting set-up: the OperationOutcome error surface and the clock.</summary>
+/// <summary>Cross-cutting set-up: the OperationOutcome error surface, the correlation id header and the clock.</summary>
 public static class HostingFeature
 {
+    /// <summary>
+    /// The response header carrying the request's correlation id: the id its AuditEvent records (detail
+    /// <c>correlation-id</c>), an error OperationOutcome's <c>id</c>, and what the gateway sends to sources as <c>X-Request-ID</c>.
+    /// </summary>
+    public const string CorrelationHeader = "X-Request-ID";
+
     public static IHostApplicationBuilder AddGatewayDefaults(this IHostApplicationBuilder builder)
     {
         // These framework categories write request URLs at Information, and the URLs of record reads carry
@@ -32,6 +38,18 @@ public static class HostingFeature
 
     public static WebApplication UseGatewayDefaults(this WebApplication app)
     {
+        // A 200 otherwise carries nothing that leads to its AuditEvent; with this a client, a support call or a test can
+        // find the audit record of any answer. Set as the response starts, because the exception handler clears headers.
+        app.Use((context, next) =>
+        {
+            var correlationId = context.CorrelationId();
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[CorrelationHeader] = correlationId;
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
         app.UseExceptionHandler();
         app.UseAuthentication();
         app.UseAuthorization();

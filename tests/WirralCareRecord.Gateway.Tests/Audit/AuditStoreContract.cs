@@ -259,6 +259,64 @@ public abstract class AuditStoreContract
         Assert.Contains("held 3 line(s) when the day was rolled up and now holds 2", shortened.Problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_last_line_cut_short_by_a_killed_writer_is_a_torn_tail_not_a_break_and_the_restarted_writer_starts_a_new_part()
+    {
+        var store = await CreateStoreAsync();
+        await using (var killed = new AuditRig(store))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await killed.Log.AppendAsync(AuditRig.Event(i, At.AddMinutes(i)), default);
+            }
+        }
+
+        var blob = Assert.Single(await LogBlobsAsync(store));
+        var whole = await LinesAsync(store, blob);
+        // What a SIGKILL part-way through an append's write leaves: the start of a line, with no newline.
+        await store.AppendAsync(blob, BinaryData.FromString(whole[0][..(whole[0].Length / 2)]), default);
+
+        await using var restarted = new AuditRig(store);
+        await restarted.Log.AppendAsync(AuditRig.Event(3, At.AddMinutes(3)), default);
+        var verification = await restarted.Verifier.VerifyAsync(Day, default);
+        await restarted.Rollups.GetAsync(Day, fromRawLog: false, default);
+        var afterRollup = await restarted.Verifier.VerifyAsync(Day, default);
+
+        Assert.Equal(["2026/03/10/gw-1-09-001.ndjson", blob], await LogBlobsAsync(store));
+        Assert.Empty(verification.Breaks);
+        var torn = Assert.Single(verification.TornTails);
+        Assert.Equal((blob, 4), (torn.Blob, torn.Line));
+        Assert.Equal(4, verification.Events);
+        Assert.Empty(afterRollup.Breaks);
+        Assert.Single(afterRollup.TornTails);
+        Assert.Equal(["corr-0", "corr-1", "corr-2", "corr-3"], (await restarted.Log.ReadAsync(Day, Day, default).ToListAsync()).Select(CorrelationId));
+    }
+
+    [Fact]
+    public async Task A_cut_short_line_that_is_not_the_unfinished_last_write_is_still_a_break()
+    {
+        var store = await CreateStoreAsync();
+        await using var rig = new AuditRig(store);
+        for (var i = 0; i < 3; i++)
+        {
+            await rig.Log.AppendAsync(AuditRig.Event(i, At.AddMinutes(i)), default);
+        }
+
+        var blob = Assert.Single(await LogBlobsAsync(store));
+        var lines = await LinesAsync(store, blob);
+
+        // Lines after it, or its newline, say the writer went on after it: that is damage, not an interrupted append.
+        await ReplaceAsync(store, blob, [lines[0], lines[1][..(lines[1].Length / 2)], lines[2]]);
+        var inTheMiddle = await rig.Verifier.VerifyAsync(Day, default);
+        await ReplaceAsync(store, blob, [lines[0], lines[1], lines[2][..(lines[2].Length / 2)]]);
+        var terminated = await rig.Verifier.VerifyAsync(Day, default);
+
+        Assert.Equal(2, Assert.Single(inTheMiddle.Breaks).Line);
+        Assert.Empty(inTheMiddle.TornTails);
+        Assert.Equal(3, Assert.Single(terminated.Breaks).Line);
+        Assert.Empty(terminated.TornTails);
+    }
+
     internal static async Task<List<string>> LogBlobsAsync(IBlobStore store) =>
         await store.ListAsync("", default).Where(n => n.EndsWith(".ndjson", StringComparison.Ordinal)).ToListAsync();
 

@@ -124,6 +124,34 @@ public sealed class AuditorApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_LogEndingInAnUnfinishedWrite_IntactWithAWarningNamingTheTornLine()
+    {
+        using var host = await HostWithAccessesAsync();
+        var auditor = Auditor(host);
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var store = AuditContainer(host);
+        // A second instance on the same storage, killed part-way through writing an append: the start of a line, no newline.
+        var before = await AuditStoreContract.LogBlobsAsync(store);
+        await using (var killed = new AuditRig(store, instance: "gw-killed", time: TimeProvider.System))
+        {
+            await killed.Log.AppendAsync(AuditRig.Event(1, DateTimeOffset.UtcNow, instance: "gw-killed"), default);
+        }
+
+        var blob = Assert.Single((await AuditStoreContract.LogBlobsAsync(store)).Except(before));
+        var lines = await AuditStoreContract.LinesAsync(store, blob);
+        await store.AppendAsync(blob, BinaryData.FromString(lines[0][..100]), default);
+
+        var verification = await FhirAssert.OutcomeAsync(await auditor.GetAsync($"/audit/$verify?date={today}"), HttpStatusCode.OK);
+
+        Assert.Equal(OperationOutcome.IssueSeverity.Information, verification.Issue[0].Severity);
+        Assert.Contains("every blob's hash chain is intact", verification.Issue[0].Diagnostics, StringComparison.Ordinal);
+        var torn = Assert.Single(verification.Issue.Skip(1));
+        Assert.Equal((OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Incomplete), (torn.Severity, torn.Code));
+        Assert.Equal($"{blob}#L{lines.Count + 1}", torn.Location.Single());
+        Assert.Contains("unfinished write (100 bytes", torn.Diagnostics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_IntactLogThenAHandEditedEvent_ReportsTheBlobLineAndEvent()
     {
         using var host = await HostWithAccessesAsync();

@@ -25,8 +25,11 @@ public sealed class Azurite
 
     public int Port { get; }
 
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{Port}/devstoreaccount1;";
+    public string ConnectionString => ConnectionStringVia(Port);
+
+    /// <summary>The account reached through another port, such as a <see cref="TcpForwarder"/> in front of this Azurite.</summary>
+    public static string ConnectionStringVia(int port) =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
 
     /// <summary>The run's Azurite, started on first use.</summary>
     public static Task<Azurite> InstanceAsync() => Shared.Value;
@@ -35,10 +38,11 @@ public sealed class Azurite
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..12] + "-";
 
     /// <summary>Gateway settings that put every container in this Azurite under a fresh prefix.</summary>
-    public Dictionary<string, string?> GatewaySettings(string? prefix = null) => new()
+    /// <param name="viaPort">A port in front of this Azurite (a <see cref="TcpForwarder"/>) for the gateway to use instead of its own.</param>
+    public Dictionary<string, string?> GatewaySettings(string? prefix = null, int? viaPort = null) => new()
     {
         ["Storage:Kind"] = "AzureBlob",
-        ["Storage:BlobConnectionString"] = ConnectionString,
+        ["Storage:BlobConnectionString"] = ConnectionStringVia(viaPort ?? Port),
         ["Storage:ContainerPrefix"] = prefix ?? NewPrefix(),
     };
 
@@ -51,6 +55,8 @@ public sealed class Azurite
         {
             if (!_process.HasExited)
             {
+                // A frozen process is killed all the same; thawing first lets it go at once.
+                Signal("CONT");
                 _process.Kill(entireProcessTree: true);
                 _process.WaitForExit(5000);
             }
@@ -58,6 +64,26 @@ public sealed class Azurite
         catch (InvalidOperationException)
         {
             // Already gone.
+        }
+    }
+
+    /// <summary>
+    /// Freezes the service (SIGSTOP) until <see cref="Thaw"/>: its port still accepts connections, but nothing is
+    /// answered, as a hung storage front end behaves. Only for a private Azurite.
+    /// </summary>
+    public void Freeze() => Signal("STOP");
+
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        // azurite-blob is node itself (a script with a shebang, not a shell wrapper), so its process id is the server's.
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }, UseShellExecute = false })
+            ?? throw new InvalidOperationException("Could not run kill.");
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {_process.Id} failed with exit code {kill.ExitCode}.");
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Hl7.Fhir.Model;
@@ -5,9 +7,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Storage;
 using WirralCareRecord.Gateway.Tests.Common;
+using Xunit.Abstractions;
 
 namespace WirralCareRecord.Gateway.Tests.Onboarding;
 
@@ -130,12 +134,18 @@ public sealed class AzureRegistryStorageTests : RegistryStorageContract
 public sealed class RegistryAcrossInstancesTests : IDisposable
 {
     private const string Nhs = "9000000009";
+
+    /// <summary>Beyond the poll interval: the poll's own storage read, and a shared machine.</summary>
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(3);
     private readonly TestIssuer _issuer = new();
     private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
     private readonly FhirSource _gp = new("N85001", "Riverside Medical Centre", OrganisationKind.GpPractice);
 
-    public RegistryAcrossInstancesTests()
+    private readonly ITestOutputHelper _output;
+
+    public RegistryAcrossInstancesTests(ITestOutputHelper output)
     {
+        _output = output;
         _acute.WithPatient(FhirSource.NewPatient("pas-1", Nhs), ClinicalData.Encounter("e1", "pas-1"));
         _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
     }
@@ -165,6 +175,64 @@ public sealed class RegistryAcrossInstancesTests : IDisposable
         Assert.Equal(["N85001"], await SourcesAsync(clinician));
         using var route = await clinician.GetAsync("/sources/RBL/fhir/Encounter/e1");
         Assert.NotEqual(HttpStatusCode.OK, route.StatusCode);
+    }
+
+    [Fact]
+    public async Task Suspension_OnOneInstanceWhileBothServeReads_OtherStopsAskingTheSourceWithinThePollInterval()
+    {
+        // Arrange: two instances on one Azurite account, each read by clinicians without pause.
+        var azurite = await Azurite.InstanceAsync();
+        var settings = azurite.GatewaySettings();
+        settings["Registry:PollInterval"] = "00:00:00.500";
+        settings["RateLimits:PerUserPerMinute"] = "100000";
+        settings["RateLimits:PerOrganisationPerMinute"] = "1000000";
+        using var first = new GatewayHost(_issuer, [_acute, _gp], settings: new(settings) { ["Audit:InstanceId"] = "gw-a" });
+        using var second = new GatewayHost(_issuer, [_acute, _gp], settings: new(settings) { ["Audit:InstanceId"] = "gw-b" });
+        var clock = Stopwatch.StartNew();
+        var answers = new ConcurrentQueue<(string Host, TimeSpan Started, TimeSpan Ended, HttpStatusCode Status, bool FromRbl)>();
+        using var stop = new CancellationTokenSource();
+        var load = new[] { ("a", first), ("b", second) }.SelectMany(h => Enumerable.Range(0, 3).Select(i => Task.Run(async () =>
+        {
+            using var clinician = h.Item2.CreateClient(_issuer.CreateToken(userId: $"clinician-{h.Item1}-{i}"));
+            while (!stop.IsCancellationRequested)
+            {
+                var started = clock.Elapsed;
+                using var response = await clinician.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+                var body = await response.Content.ReadAsStringAsync();
+                var fromRbl = response.StatusCode == HttpStatusCode.OK && JsonSerializer.Deserialize<Resource>(body, FhirJson.Strict) is Bundle bundle
+                    && bundle.Entry.Any(e => e.Resource is Encounter { Id: "e1" });
+                answers.Enqueue((h.Item1, started, clock.Elapsed, response.StatusCode, fromRbl));
+            }
+        }))).ToList();
+        while (answers.Count(a => a.Host == "b" && a.FromRbl) < 10 || answers.Count(a => a.Host == "a" && a.FromRbl) < 10)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60) && !load.Any(t => t.IsFaulted), "The instances did not serve the hospital's data under load.");
+            await Task.Delay(20);
+        }
+
+        // Act
+        var requested = clock.Elapsed;
+        await first.CreateClient(_issuer.CreateToken(role: "OnboardingAdmin", ods: "X26"))
+            .TransitionAsync("RBL", LifecycleState.Suspended, "Supplier incident").ExpectAsync<OrganisationView>(HttpStatusCode.OK);
+        var committed = clock.Elapsed;
+        var bound = committed + TimeSpan.FromMilliseconds(500) + Margin;
+        while (answers.Count(a => a.Host == "b" && a.Started > bound) < 10)
+        {
+            Assert.True(clock.Elapsed < bound + TimeSpan.FromSeconds(60) && !load.Any(t => t.IsFaulted), "The second instance stopped answering.");
+            await Task.Delay(20);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        // Assert: no read failed; the first instance stopped at once, the second within its poll interval, and neither went back.
+        var all = answers.ToList();
+        Assert.All(all, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.DoesNotContain(all, a => a.Host == "a" && a.Started > committed && a.FromRbl);
+        var lastFromRblOnB = all.Where(a => a.Host == "b" && a.FromRbl).Max(a => a.Ended);
+        _output.WriteLine($"{all.Count} reads; the second instance last served the suspended source {(lastFromRblOnB - requested).TotalSeconds:0.00} s after the suspension was asked for on the first, which took {(committed - requested).TotalSeconds:0.00} s to answer (poll interval 0.5 s)");
+        Assert.True(lastFromRblOnB < bound, $"the second instance served the suspended source's data {(lastFromRblOnB - committed).TotalSeconds:0.00} s after the suspension");
+        Assert.DoesNotContain(all, a => a.Host == "b" && a.Started > bound && a.FromRbl);
     }
 
     private static async Task<IReadOnlyList<string>> SourcesAsync(HttpClient clinician)

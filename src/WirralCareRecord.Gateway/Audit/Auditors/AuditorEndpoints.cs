@@ -86,6 +86,14 @@ internal static class AuditorEndpoints
         var summary = result.Breaks.Count == 0
             ? Invariant($"{day:yyyy-MM-dd}: {result.Blobs} blob(s), {result.Events} event(s); every blob's hash chain is intact.")
             : Invariant($"{day:yyyy-MM-dd}: {result.Blobs} blob(s), {result.Events} event(s); {result.Breaks.Count} blob(s) fail verification: the log has been altered or damaged there.");
+        // A torn tail is not a break, but an auditor should still see it: it marks an instance that stopped mid-write.
+        var torn = result.TornTails.Select(t =>
+        {
+            var issue = Outcomes.Issue(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.Incomplete, Invariant(
+                $"{t.Blob}, line {t.Line}: the last line is an unfinished write ({t.Bytes} bytes, no newline), as left by an instance stopped in the middle of an append. No request was answered on it and its writer moved to a new part; the lines before it verify."));
+            issue.Location = [Invariant($"{t.Blob}#L{t.Line}")];
+            return issue;
+        });
         var outcome = Outcomes.Create(
             result.Breaks.Count == 0 ? OperationOutcome.IssueType.Informational : OperationOutcome.IssueType.Processing,
             summary,
@@ -101,7 +109,7 @@ internal static class AuditorEndpoints
                 }
 
                 return issue;
-            }));
+            }).Concat(torn));
         return new FhirResult(outcome);
     }
 

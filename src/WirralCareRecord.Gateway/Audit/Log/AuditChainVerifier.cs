@@ -6,8 +6,15 @@ namespace WirralCareRecord.Gateway.Audit;
 /// <param name="EventId">The id of the event on that line, when the line can be read at all.</param>
 internal sealed record ChainBreak(string Blob, int Line, string? EventId, string Problem);
 
+/// <summary>
+/// A blob whose last line was cut short: an append interrupted when its instance stopped mid-write. The callers waiting
+/// on that append were never answered (they are released only once an append completes), and a restarted writer
+/// claims a new part rather than append after it, so the chain before it stands and is not reported as broken.
+/// </summary>
+internal sealed record TornTail(string Blob, int Line, int Bytes);
+
 /// <summary>The result of checking one day's log.</summary>
-internal sealed record ChainVerification(DateOnly Day, int Blobs, int Events, IReadOnlyList<ChainBreak> Breaks);
+internal sealed record ChainVerification(DateOnly Day, int Blobs, int Events, IReadOnlyList<ChainBreak> Breaks, IReadOnlyList<TornTail> TornTails);
 
 /// <summary>
 /// Recomputes every blob's hash chain for a day and reports the first break in each. Once a day is rolled up its
@@ -21,10 +28,16 @@ internal sealed class AuditChainVerifier(AuditLogReader reader, AuditRollups rol
         var blobs = await reader.BlobsAsync(day, cancellationToken);
         var checkpoints = (await rollups.StoredAsync(day, cancellationToken))?.Blobs.ToDictionary(b => b.Name, StringComparer.Ordinal);
         var breaks = new List<ChainBreak>();
+        var torn = new List<TornTail>();
         var events = 0;
         foreach (var blob in blobs)
         {
-            var lines = await reader.LinesAsync(blob, cancellationToken);
+            var (lines, tail) = WithoutTornTail(blob, await reader.LinesAsync(blob, cancellationToken));
+            if (tail is not null)
+            {
+                torn.Add(tail);
+            }
+
             events += lines.Count(l => !l.IsEmpty);
             var found = FirstBreak(blob, lines);
             if (found is null && checkpoints?.Remove(blob.Name, out var checkpoint) == true)
@@ -44,8 +57,18 @@ internal sealed class AuditChainVerifier(AuditLogReader reader, AuditRollups rol
             breaks.Add(new ChainBreak(missing.Name, 1, null, Text($"The blob held {missing.Lines} line(s) when the day was rolled up and is now missing.")));
         }
 
-        return new ChainVerification(day, blobs.Count, events, breaks);
+        return new ChainVerification(day, blobs.Count, events, breaks, torn);
     }
+
+    /// <summary>
+    /// The blob's lines without an unfinished last append: a last line with no newline after it that is not a whole JSON
+    /// resource. Anything else, a damaged line with lines after it included, is left to the chain check, which reports it
+    /// as a break. The roll-up's checkpoints count lines the same way, so the two agree on where a blob ends.
+    /// </summary>
+    public static (IReadOnlyList<AuditLine> Lines, TornTail? Torn) WithoutTornTail(AuditLogBlob blob, IReadOnlyList<AuditLine> lines) =>
+        lines is [.., { Terminated: false, IsEmpty: false } last] && !AuditChain.TryReadLink(last.Bytes, out _, out _)
+            ? ([.. lines.Take(lines.Count - 1)], new TornTail(blob.Name, last.Number, last.Bytes.Length))
+            : (lines, null);
 
     private static ChainBreak? FirstBreak(AuditLogBlob blob, IReadOnlyList<AuditLine> lines)
     {

@@ -7,7 +7,11 @@ using WirralCareRecord.Gateway.Storage;
 namespace WirralCareRecord.Gateway.Audit;
 
 /// <summary>One stored line of the log and where it is (line numbers count from 1, as an editor shows them).</summary>
-internal readonly record struct AuditLine(AuditLogBlob Blob, int Number, ReadOnlyMemory<byte> Bytes)
+/// <param name="Terminated">
+/// Whether the line ends with its newline. The writer appends whole lines, newline included, so only a blob's last
+/// line can lack one: an append the instance stopped in the middle of (killed, or the machine lost power).
+/// </param>
+internal readonly record struct AuditLine(AuditLogBlob Blob, int Number, ReadOnlyMemory<byte> Bytes, bool Terminated = true)
 {
     public bool IsEmpty => Bytes.IsEmpty;
 
@@ -59,7 +63,7 @@ internal sealed partial class AuditLogReader(IBlobStores stores, ILogger<AuditLo
         {
             var end = bytes.Span[start..].IndexOf((byte)'\n');
             var length = end < 0 ? bytes.Length - start : end;
-            lines.Add(new AuditLine(blob, lines.Count + 1, bytes.Slice(start, length)));
+            lines.Add(new AuditLine(blob, lines.Count + 1, bytes.Slice(start, length), end >= 0));
             start += length + 1;
         }
 

@@ -68,7 +68,7 @@ internal sealed partial class AuditRollups(
         var rollup = new DayRollup(day, key.Id);
         foreach (var blob in await reader.BlobsAsync(day, cancellationToken))
         {
-            var lines = await reader.LinesAsync(blob, cancellationToken);
+            var (lines, _) = AuditChainVerifier.WithoutTornTail(blob, await reader.LinesAsync(blob, cancellationToken));
             foreach (var line in lines)
             {
                 if (!line.IsEmpty && AuditFacts.From(line.Bytes) is { } facts)

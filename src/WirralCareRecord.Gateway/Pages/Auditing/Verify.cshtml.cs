@@ -16,6 +16,9 @@ public sealed class VerifyModel(TimeProvider time) : PageModel
 
     public IReadOnlyList<string> Breaks { get; private set; } = [];
 
+    /// <summary>Blobs ending in an unfinished write: not breaks, but worth an auditor's notice.</summary>
+    public IReadOnlyList<string> TornTails { get; private set; } = [];
+
     public async Task OnGetAsync()
     {
         var day = AuditDates.Today(time);
@@ -31,5 +34,6 @@ public sealed class VerifyModel(TimeProvider time) : PageModel
             ? $"{Date}: {result.Blobs} blob(s), {result.Events} event(s); every hash chain is intact."
             : $"{Date}: {result.Blobs} blob(s), {result.Events} event(s); {result.Breaks.Count} blob(s) fail verification: the log has been altered or damaged there.";
         Breaks = [.. result.Breaks.Select(b => $"{b.Blob}, line {b.Line}: {b.Problem}")];
+        TornTails = [.. result.TornTails.Select(t => $"{t.Blob}, line {t.Line}: the last line is an unfinished write, as left by an instance stopped in the middle of an append; the lines before it verify.")];
     }
 }
