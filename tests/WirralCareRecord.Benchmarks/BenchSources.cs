@@ -42,7 +42,7 @@ internal sealed class BenchSources : IAsyncDisposable
     public static (SyntheticPerson Person, int Multiplier, int Resources) TypicalRecord(int target)
     {
         var best = (Person: (SyntheticPerson?)null, Multiplier: 1, Resources: 0);
-        foreach (var multiplier in new[] { 2, 3, 4 })
+        foreach (var multiplier in new[] { 1, 2, 3, 4 })
         {
             foreach (var person in SyntheticPopulation.People.Where(p => p.IsHeldBy("N85001") && p.HardCase == DemoHardCase.None))
             {

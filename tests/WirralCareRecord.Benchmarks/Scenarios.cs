@@ -30,6 +30,9 @@ internal static class Scenarios
 {
     public static readonly TimeSpan L = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Resources per source of the small record the throughput run is repeated with.</summary>
+    private const int SmallRecord = 20;
+
     private static string Read(BenchSources sources) =>
         $"/fhir/Patient/$wcr-getrecord?patientNHSNumber={sources.Person.NhsNumber}";
 
@@ -158,6 +161,16 @@ internal static class Scenarios
         var soak = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.SoakDuration);
         await stop.CancelAsync();
         await sampler;
+
+        // The same load on a small record, for the gateway's cost per read apart from the SDK's per resource.
+        await using var smallSources = await BenchSources.StartAsync(3, TimeSpan.Zero, target: SmallRecord);
+        await using var smallGateway = await BenchGateway.StartAsync(smallSources.Servers);
+        using var smallClient = await smallGateway.ClientAsync();
+        await LoadDriver.RunAsync(smallClient, _ => Read(smallSources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
+        await BenchGateway.WaitUntilQuietAsync();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var small = await LoadDriver.RunAsync(smallClient, _ => Read(smallSources), BenchPlan.Clients, plan.LoadDuration);
+        var smallCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / Math.Max(1, small.Requests);
         var soakSamples = samples.Skip(soakStart).ToList();
         var fifth = Math.Max(1, soakSamples.Count / 5);
         var figures = new Dictionary<string, double>
@@ -172,8 +185,12 @@ internal static class Scenarios
             ["peak_working_set_mb"] = samples.Max(),
             ["working_set_first_fifth_mb"] = soakSamples.Take(fifth).Average(),
             ["working_set_last_fifth_mb"] = soakSamples.TakeLast(fifth).Average(),
+            ["federated_reads_per_s_small_record"] = small.PerSecond,
+            ["federated_read_cpu_ms_small_record"] = smallCpu,
+            ["small_record_resources_per_source"] = smallSources.ResourcesPerSource,
         };
         results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read (gateway and sources together)");
+        results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallCpu:0.0} ms CPU per read (process)");
         results.Log($"soak {plan.SoakDuration.TotalSeconds:0} s: {soak.PerSecond:0} reads/s, working set {figures["working_set_first_fifth_mb"]:0} MB first fifth, {figures["working_set_last_fifth_mb"]:0} MB last fifth");
         return figures;
     }
