@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Hl7.Fhir.Model;
 
 namespace WirralCareRecord.Gateway.Hosting;
@@ -13,6 +14,9 @@ public sealed class FhirResult(Resource resource, int statusCode = StatusCodes.S
     {
         httpContext.Response.StatusCode = StatusCode ?? StatusCodes.Status200OK;
         httpContext.Response.ContentType = FhirJson.ContentType;
-        await httpContext.Response.Body.WriteAsync(FhirJson.SerializeToUtf8(Resource), httpContext.RequestAborted);
+        // Straight to the body through the serializer's pooled buffer: a combined record is hundreds of KB, and an array
+        // of that size per answer lands on the large object heap. The SDK's converter writes the whole resource before
+        // the first flush, so a failure still happens before any byte is sent.
+        await JsonSerializer.SerializeAsync(httpContext.Response.Body, Resource, FhirJson.Strict, httpContext.RequestAborted);
     }
 }

@@ -169,9 +169,7 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
         }
 
         GatewayAddresses.Rewrite(resource, sourceBase, gatewayBase);
-        var bytes = FhirJson.SerializeToUtf8(resource);
         context.Response.ContentType = FhirJson.ContentType;
-        context.Response.ContentLength = bytes.Length;
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+        await JsonSerializer.SerializeAsync(context.Response.Body, resource, FhirJson.Strict, context.RequestAborted);
     }
 }
