@@ -9,6 +9,8 @@ using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Storage;
 
+using WirralCareRecord.Gateway.Tests.Common;
+
 namespace WirralCareRecord.Gateway.Tests.Audit;
 
 /// <summary>
@@ -85,10 +87,6 @@ internal sealed class AuditRig : IAsyncDisposable
         Pseudonyms.Dispose();
     }
 
-    private sealed class OneStore(IBlobStore store) : IBlobStores
-    {
-        public IBlobStore this[StorageContainer container] => store;
-    }
 }
 
 /// <summary>The system clock moved to a fixed starting date, so which days are sealed does not depend on when tests run.</summary>

@@ -86,10 +86,6 @@ public abstract class LocatorStorageContract
         Assert.Empty(await store.ListAsync("", default).ToListAsync());
     }
 
-    private sealed class OneStore(IBlobStore store) : IBlobStores
-    {
-        public IBlobStore this[StorageContainer container] => store;
-    }
 }
 
 public sealed class LocalLocatorStorageTests : LocatorStorageContract

@@ -78,10 +78,6 @@ public sealed class LocatorWarmReadTests
     private static SourceResult NoMatch(SourceGrant grant) =>
         new(grant, SourceOutcome.NoMatch, null, [], T0, "holds no such patient", 0, 1);
 
-    private sealed class OneStore(IBlobStore store) : IBlobStores
-    {
-        public IBlobStore this[StorageContainer container] => store;
-    }
 
     private sealed class NoClients : IHttpClientFactory
     {

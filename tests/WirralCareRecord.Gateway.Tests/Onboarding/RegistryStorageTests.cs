@@ -112,10 +112,6 @@ public abstract class RegistryStorageContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private sealed class OneStore(IBlobStore store) : IBlobStores
-    {
-        public IBlobStore this[StorageContainer container] => store;
-    }
 }
 
 public sealed class LocalRegistryStorageTests : RegistryStorageContract
