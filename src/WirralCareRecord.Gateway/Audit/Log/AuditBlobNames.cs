@@ -55,6 +55,9 @@ internal static class AuditBlobNames
 
     public static string Rollup(DateOnly day) => RollupPrefix + day.ToString("yyyy'/'MM'/'dd", CultureInfo.InvariantCulture) + ".json";
 
+    /// <summary>A sealed month's roll-up (the union of its days'), beside the days' but never mistaken for one.</summary>
+    public static string MonthRollup(DateOnly month) => RollupPrefix + "months/" + month.ToString("yyyy'-'MM", CultureInfo.InvariantCulture) + ".json";
+
     public static bool TryParseLog(string name, out AuditLogBlob blob) => TryParse(name, LogExtension, name, out blob);
 
     public static bool TryParseClaim(string name, out AuditLogBlob blob)

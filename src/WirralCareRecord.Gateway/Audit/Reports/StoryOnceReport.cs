@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using WirralCareRecord.Gateway.Onboarding;
 
@@ -46,14 +45,9 @@ internal enum FigureScope
     Setting,
 }
 
-/// <summary>The story-once figures of one period and scope, merged from organisation-days.</summary>
-internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, string code)
+/// <summary>The story-once figures of one period and scope: one organisation's, or the union of several.</summary>
+internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, string code, OrganisationFigures figures)
 {
-    private readonly Dictionary<string, HashSet<ulong>> _staffByOrganisation = new(StringComparer.Ordinal);
-    private readonly HashSet<ulong> _staff = [];
-    private readonly HashSet<ulong> _patients = [];
-    private readonly HashSet<string> _sourcesReturned = new(StringComparer.Ordinal);
-
     public ReportPeriod Period { get; } = period;
 
     public FigureScope Scope { get; } = scope;
@@ -62,64 +56,37 @@ internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, s
     public string Code { get; } = code;
 
     /// <summary>The kind of setting of the organisation or setting in scope (from the registry); empty for everyone.</summary>
-    public string Setting { get; set; } = "";
+    public string Setting { get; init; } = "";
 
-    public int Retrievals { get; private set; }
+    public int Retrievals => figures.Retrievals;
 
-    public int MultiSetting { get; private set; }
+    public int MultiSetting => figures.MultiSetting;
 
-    public int FailedSource { get; private set; }
+    public int FailedSource => figures.FailedSource;
 
-    public int NotFound { get; private set; }
+    public int NotFound => figures.NotFound;
 
-    public int Refusals { get; private set; }
+    public int Refusals => figures.Refusals;
 
-    public int BreakGlass { get; private set; }
+    public int BreakGlass => figures.BreakGlass;
 
-    public int DistinctStaff => _staff.Count;
+    public int DistinctStaff => figures.Staff.Count;
 
-    public int DistinctPatients => _patients.Count;
+    public int DistinctPatients => figures.Patients.Count;
 
-    public int SettingsReturned => _sourcesReturned.Count;
+    public int SettingsReturned => figures.SourcesReturned.Count;
 
-    public IReadOnlyCollection<string> SourcesReturned => _sourcesReturned;
+    public IReadOnlyCollection<string> SourcesReturned => figures.SourcesReturned;
 
     /// <summary>Staff of the organisations in scope whose staff count is known (the denominator), or null when none is.</summary>
-    public int? StaffCount { get; private set; }
+    public int? StaffCount { get; init; }
 
     /// <summary>Distinct staff retrieving who belong to organisations whose staff count is known (the numerator).</summary>
-    public int StaffOfCountedOrganisations { get; private set; }
+    public int StaffOfCountedOrganisations { get; init; }
 
     public double? StaffProportion => StaffCount is > 0 ? (double)StaffOfCountedOrganisations / StaffCount.Value : null;
 
     public double? MultiSettingShare => Retrievals > 0 ? (double)MultiSetting / Retrievals : null;
-
-    public void Add(string ods, OrganisationDay day)
-    {
-        Retrievals += day.Retrievals;
-        MultiSetting += day.MultiSetting;
-        FailedSource += day.FailedSource;
-        NotFound += day.NotFound;
-        Refusals += day.Refusals;
-        BreakGlass += day.BreakGlass;
-        _staff.UnionWith(day.Staff);
-        _patients.UnionWith(day.Patients);
-        _sourcesReturned.UnionWith(day.SourcesReturned);
-        if (!_staffByOrganisation.TryGetValue(ods, out var staff))
-        {
-            _staffByOrganisation[ods] = staff = [];
-        }
-
-        staff.UnionWith(day.Staff);
-    }
-
-    /// <summary>Sets the denominator from the registry's staff counts of the organisations in scope.</summary>
-    public void Count(IEnumerable<Organisation> organisationsInScope)
-    {
-        var counted = organisationsInScope.Where(o => o.StaffCount is not null).ToList();
-        StaffCount = counted.Count == 0 ? null : counted.Sum(o => o.StaffCount!.Value);
-        StaffOfCountedOrganisations = counted.Sum(o => _staffByOrganisation.TryGetValue(o.OdsCode, out var staff) ? staff.Count : 0);
-    }
 }
 
 /// <summary>The report: figures for every period (and the whole range) by everyone, by organisation and by setting.</summary>
@@ -145,98 +112,109 @@ internal sealed record StoryOnceReport(
             .Select(g => (g.Key, g.Count()))];
 }
 
-/// <summary>Runs the story-once report over daily roll-ups.</summary>
+/// <summary>
+/// Runs the story-once report over roll-ups: a sealed month's own roll-up where a period is that whole month, otherwise
+/// the days'. Each period's figures per organisation are the union of its roll-ups'; everyone's, a setting's and the
+/// whole range's are unions of those, so every distinct count is exact.
+/// </summary>
 internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegistry registry, TimeProvider time)
 {
-    /// <summary>How many days are read at once: roll-ups are small, and storage answers faster in parallel.</summary>
+    /// <summary>How many roll-ups are read at once: storage answers faster in parallel.</summary>
     private const int Parallelism = 16;
 
     public async Task<StoryOnceReport> RunAsync(DateOnly start, DateOnly end, ReportGrouping by, bool fromRawLog, CancellationToken cancellationToken)
     {
-        var days = new ConcurrentDictionary<DateOnly, DayRollup>();
-        var range = Enumerable.Range(0, end.DayNumber - start.DayNumber + 1).Select(start.AddDays);
-        await Parallel.ForEachAsync(
-            range,
-            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (day, ct) => days[day] = await rollups.GetAsync(day, fromRawLog, ct));
-
-        var organisations = registry.Current;
         var periods = ReportPeriod.Divide(start, end, by);
         var whole = new ReportPeriod(StoryOnceReport.WholeRange, start, end);
-        var figures = new Dictionary<(string Period, FigureScope Scope, string Code), StoryOnceFigures>();
-        StoryOnceFigures Cell(ReportPeriod period, FigureScope scope, string code)
-        {
-            if (!figures.TryGetValue((period.Label, scope, code), out var cell))
-            {
-                figures[(period.Label, scope, code)] = cell = new StoryOnceFigures(period, scope, code);
-            }
+        var parts = periods.Select(p => Parts(p, by, fromRawLog).ToArray()).ToArray();
+        var read = parts.Select(p => new RollupFigures[p.Length]).ToArray();
+        await Parallel.ForEachAsync(
+            parts.SelectMany((p, i) => p.Select((part, j) => (i, j, part))),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (item, ct) => read[item.i][item.j] = item.part.IsMonth
+                ? await rollups.GetMonthAsync(item.part.Start, ct)
+                : (await rollups.GetAsync(item.part.Start, fromRawLog, ct)).Figures);
 
-            return cell;
+        var organisations = registry.Current;
+        var byPeriod = new RollupFigures[periods.Count];
+        Parallel.For(0, periods.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => byPeriod[i] = RollupFigures.Union(read[i]));
+        var wholeRange = RollupFigures.Union(byPeriod);
+
+        var cells = new List<StoryOnceFigures>[periods.Count + 1];
+        Parallel.For(0, cells.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => cells[i] = i < periods.Count
+            ? Cells(periods[i], byPeriod[i], organisations)
+            : Cells(whole, wholeRange, organisations));
+
+        return new StoryOnceReport(start, end, by, time.GetUtcNow(), periods, [.. cells.SelectMany(c => c)], wholeRange.SourceSettings);
+    }
+
+    /// <summary>What a period is read from: its month's roll-up when it is a whole sealed month, else each of its days.</summary>
+    private IEnumerable<(DateOnly Start, bool IsMonth)> Parts(ReportPeriod period, ReportGrouping by, bool fromRawLog)
+    {
+        var month = MonthRollup.MonthOf(period.Start);
+        if (by == ReportGrouping.Month && !fromRawLog && period.Start == month && period.End == MonthRollup.LastDay(month) && rollups.IsMonthSealed(month))
+        {
+            return [(month, true)];
         }
 
-        // Every period has a row for everyone, and one for each organisation with a known staff count, even with no use:
-        // a proportion of staff is most telling where it is nought.
-        foreach (var period in periods.Append(whole))
+        return Enumerable.Range(0, period.End.DayNumber - period.Start.DayNumber + 1).Select(d => (period.Start.AddDays(d), false));
+    }
+
+    /// <summary>
+    /// One period's rows: everyone, each organisation and each setting. Every period has a row for everyone, and one for
+    /// each organisation with a known staff count, even with no use: a proportion of staff is most telling where it is nought.
+    /// </summary>
+    private static List<StoryOnceFigures> Cells(ReportPeriod period, RollupFigures figures, RegistrySnapshot organisations)
+    {
+        var used = figures.Organisations.Where(o => o.Key != DayRollup.NoOrganisation).ToList();
+        var codes = organisations.Organisations.Where(o => o.StaffCount is not null).Select(o => o.OdsCode)
+            .Concat(used.Select(o => o.Key))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        var settings = organisations.Organisations.Where(o => o.StaffCount is not null).Select(o => o.Kind.ToString())
+            .Concat(used.Select(o => SettingOf(organisations, o.Key)))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+
+        // Numerators of staff proportions: each counted organisation's own distinct staff, added up over the scope.
+        int StaffOf(IEnumerable<Organisation> inScope, out int? staffCount)
         {
-            Cell(period, FigureScope.All, "all");
-            foreach (var organisation in organisations.Organisations.Where(o => o.StaffCount is not null))
-            {
-                Cell(period, FigureScope.Organisation, organisation.OdsCode);
-                Cell(period, FigureScope.Setting, organisation.Kind.ToString());
-            }
+            var counted = inScope.Where(o => o.StaffCount is not null).ToList();
+            staffCount = counted.Count == 0 ? null : counted.Sum(o => o.StaffCount!.Value);
+            return counted.Sum(o => figures.Organisations.TryGetValue(o.OdsCode, out var f) ? f.Staff.Count : 0);
         }
 
-        var sourceSettings = new SortedDictionary<string, OrganisationKind>(StringComparer.Ordinal);
-        foreach (var period in periods)
+        var cells = new List<StoryOnceFigures>();
+        var allStaff = StaffOf(organisations.Organisations, out var allCount);
+        cells.Add(new StoryOnceFigures(period, FigureScope.All, "all", OrganisationFigures.Union([.. figures.Organisations.Values]))
         {
-            for (var day = period.Start; day <= period.End; day = day.AddDays(1))
-            {
-                var rollup = days[day];
-                foreach (var (ods, setting) in rollup.SourceSettings)
-                {
-                    sourceSettings[ods] = setting;
-                }
-
-                foreach (var (ods, figuresOfDay) in rollup.Organisations)
-                {
-                    foreach (var target in new[] { period, whole })
-                    {
-                        Cell(target, FigureScope.All, "all").Add(ods, figuresOfDay);
-                        if (ods != DayRollup.NoOrganisation)
-                        {
-                            Cell(target, FigureScope.Organisation, ods).Add(ods, figuresOfDay);
-                            Cell(target, FigureScope.Setting, SettingOf(organisations, ods)).Add(ods, figuresOfDay);
-                        }
-                    }
-                }
-            }
-        }
-
-        foreach (var cell in figures.Values)
+            StaffCount = allCount,
+            StaffOfCountedOrganisations = allStaff,
+        });
+        foreach (var ods in codes)
         {
-            cell.Setting = cell.Scope switch
+            var staff = StaffOf(organisations.Find(ods) is { } organisation ? [organisation] : [], out var count);
+            cells.Add(new StoryOnceFigures(period, FigureScope.Organisation, ods, figures.Organisations.GetValueOrDefault(ods) ?? OrganisationFigures.Empty)
             {
-                FigureScope.Organisation => SettingOf(organisations, cell.Code),
-                FigureScope.Setting => cell.Code,
-                _ => "",
-            };
-            cell.Count(cell.Scope switch
-            {
-                FigureScope.All => organisations.Organisations,
-                FigureScope.Organisation => organisations.Find(cell.Code) is { } organisation ? [organisation] : [],
-                _ => organisations.Organisations.Where(o => o.Kind.ToString() == cell.Code),
+                Setting = SettingOf(organisations, ods),
+                StaffCount = count,
+                StaffOfCountedOrganisations = staff,
             });
         }
 
-        var order = periods.Append(whole).Select((p, i) => (p.Label, i)).ToDictionary(p => p.Label, p => p.i, StringComparer.Ordinal);
-        return new StoryOnceReport(
-            start,
-            end,
-            by,
-            time.GetUtcNow(),
-            periods,
-            [.. figures.Values.OrderBy(f => order[f.Period.Label]).ThenBy(f => f.Scope).ThenBy(f => f.Code, StringComparer.Ordinal)],
-            sourceSettings);
+        foreach (var setting in settings)
+        {
+            var staff = StaffOf(organisations.Organisations.Where(o => o.Kind.ToString() == setting), out var count);
+            var members = used.Where(o => SettingOf(organisations, o.Key) == setting).Select(o => o.Value).ToList();
+            cells.Add(new StoryOnceFigures(period, FigureScope.Setting, setting, OrganisationFigures.Union(members))
+            {
+                Setting = setting,
+                StaffCount = count,
+                StaffOfCountedOrganisations = staff,
+            });
+        }
+
+        return cells;
     }
 
     private static string SettingOf(RegistrySnapshot organisations, string ods) =>
