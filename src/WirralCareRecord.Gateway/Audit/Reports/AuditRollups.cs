@@ -121,10 +121,20 @@ internal sealed partial class AuditRollups(
 
         var key = await pseudonyms.KeyAsync(cancellationToken);
         var name = AuditBlobNames.MonthRollup(month);
-        if (_months.TryGetValue(name, out var cached) && cached.KeyId == key.Id
-            && await _store.GetETagAsync(name, cancellationToken) == cached.ETag)
+        // Read first: a change after this read is noticed by the next report, and one before it by this one.
+        var generation = await _store.GetETagAsync(AuditBlobNames.RollupsChanged, cancellationToken);
+        if (_months.TryGetValue(name, out var cached) && cached.KeyId == key.Id)
         {
-            return cached.Figures;
+            if (cached.Generation == generation)
+            {
+                return cached.Figures;
+            }
+
+            if (await _store.GetETagAsync(name, cancellationToken) == cached.ETag)
+            {
+                Remember(name, cached with { Generation = generation });
+                return cached.Figures;
+            }
         }
 
         // Read before the days: if a day is rebuilt while they are read, its stale marker changes this ETag and the
@@ -132,7 +142,7 @@ internal sealed partial class AuditRollups(
         var stored = await _store.ReadAsync(name, cancellationToken);
         if (stored is not null && MonthRollup.FromJson(stored.Content, key.Id) is { } read)
         {
-            Remember(name, new CachedMonth(stored.ETag, key.Id, read.Figures));
+            Remember(name, new CachedMonth(generation, stored.ETag, key.Id, read.Figures));
             return read.Figures;
         }
 
@@ -145,7 +155,7 @@ internal sealed partial class AuditRollups(
         try
         {
             var etag = await _store.WriteAsync(name, made.ToJson(), stored?.ETag, "application/json", cancellationToken);
-            Remember(name, new CachedMonth(etag, key.Id, made.Figures));
+            Remember(name, new CachedMonth(generation, etag, key.Id, made.Figures));
             Log.MonthRollupStored(logger, month, made.Figures.Events);
         }
         catch (StorageConflictException)
@@ -198,6 +208,7 @@ internal sealed partial class AuditRollups(
                 await _store.WriteAsync(name, MonthRollup.Stale(month, day), etag, "application/json", cancellationToken);
                 _months.TryRemove(name, out _);
                 Log.MonthRollupInvalidated(logger, month, day);
+                await MarkChangedAsync(day, cancellationToken);
                 return;
             }
             catch (StorageConflictException) when (attempt < 10)
@@ -207,9 +218,26 @@ internal sealed partial class AuditRollups(
                 if (await _store.ReadAsync(name, cancellationToken) is { } now && MonthRollup.IsStale(now.Content))
                 {
                     _months.TryRemove(name, out _);
+                    await MarkChangedAsync(day, cancellationToken);
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Tells every instance that months it holds in memory must be checked against storage again.</summary>
+    private async Task MarkChangedAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        var etag = await _store.GetETagAsync(AuditBlobNames.RollupsChanged, cancellationToken);
+        try
+        {
+            // A new id each time: the local store's ETags are content hashes, and the ETag must change.
+            var change = BinaryData.FromObjectAsJson(new RollupsChange(day, Guid.NewGuid()), DayRollup.Json);
+            await _store.WriteAsync(AuditBlobNames.RollupsChanged, change, etag, "application/json", cancellationToken);
+        }
+        catch (StorageConflictException)
+        {
+            // Rewritten by someone else since it was read, so after this change: that tells everyone just as well.
         }
     }
 
@@ -229,7 +257,10 @@ internal sealed partial class AuditRollups(
         }
     }
 
-    private sealed record CachedMonth(string ETag, string KeyId, RollupFigures Figures);
+    private sealed record RollupsChange(DateOnly Day, Guid Id);
+
+    /// <param name="Generation">The ETag of <see cref="AuditBlobNames.RollupsChanged"/> read before the month was.</param>
+    private sealed record CachedMonth(string? Generation, string ETag, string KeyId, RollupFigures Figures);
 
     private static partial class Log
     {

@@ -62,6 +62,57 @@ internal sealed class PseudonymSet
     }
 
     /// <summary>
+    /// The size of the union, for figures that are only counted: merged pairwise like <see cref="Union"/>, but into
+    /// pooled buffers and the last pair only counted, so a year of unions leaves nothing for the collector.
+    /// </summary>
+    public static int CountUnion(IReadOnlyList<PseudonymSet> sets)
+    {
+        var parts = new List<(ulong[] Values, int Length, bool Rented)>(sets.Count);
+        parts.AddRange(sets.Where(s => s.Count > 0).Select(s => (s._values, s._values.Length, false)));
+        try
+        {
+            while (parts.Count > 2)
+            {
+                var next = new List<(ulong[] Values, int Length, bool Rented)>((parts.Count + 1) / 2);
+                for (var i = 0; i + 1 < parts.Count; i += 2)
+                {
+                    var (a, b) = (parts[i], parts[i + 1]);
+                    var merged = ArrayPool<ulong>.Shared.Rent(a.Length + b.Length);
+                    next.Add((merged, Merge(a.Values.AsSpan(0, a.Length), b.Values.AsSpan(0, b.Length), merged), true));
+                    Return(a);
+                    Return(b);
+                }
+
+                if (parts.Count % 2 == 1)
+                {
+                    next.Add(parts[^1]);
+                }
+
+                parts = next;
+            }
+
+            return parts.Count switch
+            {
+                0 => 0,
+                1 => parts[0].Length,
+                _ => Merge(parts[0].Values.AsSpan(0, parts[0].Length), parts[1].Values.AsSpan(0, parts[1].Length), null),
+            };
+        }
+        finally
+        {
+            parts.ForEach(Return);
+        }
+
+        static void Return((ulong[] Values, int Length, bool Rented) part)
+        {
+            if (part.Rented)
+            {
+                ArrayPool<ulong>.Shared.Return(part.Values);
+            }
+        }
+    }
+
+    /// <summary>
     /// The stored form: the sorted values as 8-byte little-endian integers, base64 in JSON. The same set always gives the
     /// same bytes, and it is the form day roll-ups have always been stored in.
     /// </summary>
@@ -127,34 +178,39 @@ internal sealed class PseudonymSet
     private static PseudonymSet Merge(ulong[] a, ulong[] b)
     {
         var merged = new ulong[a.Length + b.Length];
+        var n = Merge(a, b, merged);
+        return new PseudonymSet(n == merged.Length ? merged : merged[..n]);
+    }
+
+    /// <summary>Merges two sorted runs into <paramref name="into"/> (or only counts, when it is null); returns the union's size.</summary>
+    private static int Merge(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, ulong[]? into)
+    {
         int i = 0, j = 0, n = 0;
-        while (i < a.Length && j < b.Length)
+        if (into is null)
         {
-            var x = a[i];
-            var y = b[j];
-            if (x < y)
+            while (i < a.Length && j < b.Length)
             {
-                merged[n++] = x;
-                i++;
+                var (x, y) = (a[i], b[j]);
+                i += x <= y ? 1 : 0;
+                j += y <= x ? 1 : 0;
+                n++;
             }
-            else if (y < x)
-            {
-                merged[n++] = y;
-                j++;
-            }
-            else
-            {
-                merged[n++] = x;
-                i++;
-                j++;
-            }
+
+            return n + (a.Length - i) + (b.Length - j);
         }
 
-        a.AsSpan(i).CopyTo(merged.AsSpan(n));
+        while (i < a.Length && j < b.Length)
+        {
+            var (x, y) = (a[i], b[j]);
+            into[n++] = x <= y ? x : y;
+            i += x <= y ? 1 : 0;
+            j += y <= x ? 1 : 0;
+        }
+
+        a[i..].CopyTo(into.AsSpan(n));
         n += a.Length - i;
-        b.AsSpan(j).CopyTo(merged.AsSpan(n));
-        n += b.Length - j;
-        return new PseudonymSet(n == merged.Length ? merged : merged[..n]);
+        b[j..].CopyTo(into.AsSpan(n));
+        return n + b.Length - j;
     }
 }
 

@@ -45,8 +45,41 @@ internal enum FigureScope
     Setting,
 }
 
+/// <summary>What is reported of one or more organisations' figures taken together: the counts, and the sizes of the sets' union.</summary>
+internal sealed record FigureTotals(
+    int Retrievals,
+    int MultiSetting,
+    int FailedSource,
+    int NotFound,
+    int Refusals,
+    int BreakGlass,
+    int DistinctStaff,
+    int DistinctPatients,
+    IReadOnlySet<string> SourcesReturned)
+{
+    public static FigureTotals Of(IReadOnlyList<OrganisationFigures> parts)
+    {
+        var sources = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            sources.UnionWith(part.SourcesReturned);
+        }
+
+        return new FigureTotals(
+            parts.Sum(p => p.Retrievals),
+            parts.Sum(p => p.MultiSetting),
+            parts.Sum(p => p.FailedSource),
+            parts.Sum(p => p.NotFound),
+            parts.Sum(p => p.Refusals),
+            parts.Sum(p => p.BreakGlass),
+            PseudonymSet.CountUnion([.. parts.Select(p => p.Staff)]),
+            PseudonymSet.CountUnion([.. parts.Select(p => p.Patients)]),
+            sources);
+    }
+}
+
 /// <summary>The story-once figures of one period and scope: one organisation's, or the union of several.</summary>
-internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, string code, OrganisationFigures figures)
+internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, string code, FigureTotals figures)
 {
     public ReportPeriod Period { get; } = period;
 
@@ -70,9 +103,9 @@ internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, s
 
     public int BreakGlass => figures.BreakGlass;
 
-    public int DistinctStaff => figures.Staff.Count;
+    public int DistinctStaff => figures.DistinctStaff;
 
-    public int DistinctPatients => figures.Patients.Count;
+    public int DistinctPatients => figures.DistinctPatients;
 
     public int SettingsReturned => figures.SourcesReturned.Count;
 
@@ -138,14 +171,57 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
         var organisations = registry.Current;
         var byPeriod = new RollupFigures[periods.Count];
         Parallel.For(0, periods.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => byPeriod[i] = RollupFigures.Union(read[i]));
-        var wholeRange = RollupFigures.Union(byPeriod);
+        var sourceSettings = new SortedDictionary<string, OrganisationKind>(StringComparer.Ordinal);
+        foreach (var (ods, kind) in byPeriod.SelectMany(p => p.SourceSettings))
+        {
+            sourceSettings[ods] = kind;
+        }
 
-        var cells = new List<StoryOnceFigures>[periods.Count + 1];
-        Parallel.For(0, cells.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => cells[i] = i < periods.Count
-            ? Cells(periods[i], byPeriod[i], organisations)
-            : Cells(whole, wholeRange, organisations));
+        // Each period's rows are united as sets (a period's everyone and settings are needed again for the whole range);
+        // the whole range's rows, united from the periods' rows of the same scope, only as counts.
+        var periodCells = periods.SelectMany((p, i) => Cells(p, byPeriod[i].Organisations.ToDictionary(o => o.Key, o => (IReadOnlyList<OrganisationFigures>)[o.Value], StringComparer.Ordinal), organisations)).ToList();
+        var united = new OrganisationFigures[periodCells.Count];
+        Parallel.For(0, periodCells.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => united[i] = OrganisationFigures.Union(periodCells[i].Parts));
+        var byScope = periodCells.Select((c, i) => (c.Scope, c.Code, Figures: united[i]))
+            .GroupBy(c => (c.Scope, c.Code))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[.. g.Select(c => c.Figures)]);
+        var wholeCells = Cells(whole, byPeriod.SelectMany(p => p.Organisations).GroupBy(o => o.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[], StringComparer.Ordinal), organisations)
+            .Select(c => c with { Parts = byScope.GetValueOrDefault((c.Scope, c.Code)) ?? [] })
+            .ToList();
+        var cells = periodCells.Select((c, i) => c with { Parts = [united[i]] }).Concat(wholeCells).ToList();
+        var totals = new FigureTotals[cells.Count];
+        // Largest first, so the two or more cores finish together.
+        var order = Enumerable.Range(0, cells.Count).OrderByDescending(i => cells[i].Parts.Sum(p => p.Patients.Count + p.Staff.Count)).ToList();
+        Parallel.ForEach(order, new ParallelOptions { CancellationToken = cancellationToken }, i => totals[i] = FigureTotals.Of(cells[i].Parts));
+        var byOrganisation = cells.Select((c, i) => (c, i)).Where(x => x.c.Scope == FigureScope.Organisation)
+            .ToDictionary(x => (x.c.Period.Label, x.c.Code), x => totals[x.i].DistinctStaff);
 
-        return new StoryOnceReport(start, end, by, time.GetUtcNow(), periods, [.. cells.SelectMany(c => c)], wholeRange.SourceSettings);
+        var figures = new List<StoryOnceFigures>(cells.Count);
+        for (var i = 0; i < cells.Count; i++)
+        {
+            var (period, scope, code, _) = cells[i];
+            // Numerators of staff proportions: each counted organisation's own distinct staff, added up over the scope.
+            var counted = scope switch
+            {
+                FigureScope.All => organisations.Organisations,
+                FigureScope.Organisation => organisations.Find(code) is { } organisation ? [organisation] : [],
+                _ => organisations.Organisations.Where(o => o.Kind.ToString() == code),
+            };
+            counted = [.. counted.Where(o => o.StaffCount is not null)];
+            figures.Add(new StoryOnceFigures(period, scope, code, totals[i])
+            {
+                Setting = scope switch
+                {
+                    FigureScope.Organisation => SettingOf(organisations, code),
+                    FigureScope.Setting => code,
+                    _ => "",
+                },
+                StaffCount = counted.Any() ? counted.Sum(o => o.StaffCount!.Value) : null,
+                StaffOfCountedOrganisations = counted.Sum(o => byOrganisation.GetValueOrDefault((period.Label, o.OdsCode))),
+            });
+        }
+
+        return new StoryOnceReport(start, end, by, time.GetUtcNow(), periods, figures, sourceSettings);
     }
 
     /// <summary>What a period is read from: its month's roll-up when it is a whole sealed month, else each of its days.</summary>
@@ -161,12 +237,16 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
     }
 
     /// <summary>
-    /// One period's rows: everyone, each organisation and each setting. Every period has a row for everyone, and one for
-    /// each organisation with a known staff count, even with no use: a proportion of staff is most telling where it is nought.
+    /// One period's rows, in the report's order (everyone, then organisations, then settings, each by code), with the
+    /// figures each unites. Every period has a row for everyone, and one for each organisation with a known staff count,
+    /// even with no use: a proportion of staff is most telling where it is nought.
     /// </summary>
-    private static List<StoryOnceFigures> Cells(ReportPeriod period, RollupFigures figures, RegistrySnapshot organisations)
+    private static IEnumerable<(ReportPeriod Period, FigureScope Scope, string Code, IReadOnlyList<OrganisationFigures> Parts)> Cells(
+        ReportPeriod period,
+        Dictionary<string, IReadOnlyList<OrganisationFigures>> parts,
+        RegistrySnapshot organisations)
     {
-        var used = figures.Organisations.Where(o => o.Key != DayRollup.NoOrganisation).ToList();
+        var used = parts.Where(o => o.Key != DayRollup.NoOrganisation).ToList();
         var codes = organisations.Organisations.Where(o => o.StaffCount is not null).Select(o => o.OdsCode)
             .Concat(used.Select(o => o.Key))
             .Distinct(StringComparer.Ordinal)
@@ -176,45 +256,16 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal);
 
-        // Numerators of staff proportions: each counted organisation's own distinct staff, added up over the scope.
-        int StaffOf(IEnumerable<Organisation> inScope, out int? staffCount)
-        {
-            var counted = inScope.Where(o => o.StaffCount is not null).ToList();
-            staffCount = counted.Count == 0 ? null : counted.Sum(o => o.StaffCount!.Value);
-            return counted.Sum(o => figures.Organisations.TryGetValue(o.OdsCode, out var f) ? f.Staff.Count : 0);
-        }
-
-        var cells = new List<StoryOnceFigures>();
-        var allStaff = StaffOf(organisations.Organisations, out var allCount);
-        cells.Add(new StoryOnceFigures(period, FigureScope.All, "all", OrganisationFigures.Union([.. figures.Organisations.Values]))
-        {
-            StaffCount = allCount,
-            StaffOfCountedOrganisations = allStaff,
-        });
+        yield return (period, FigureScope.All, "all", [.. parts.Values.SelectMany(p => p)]);
         foreach (var ods in codes)
         {
-            var staff = StaffOf(organisations.Find(ods) is { } organisation ? [organisation] : [], out var count);
-            cells.Add(new StoryOnceFigures(period, FigureScope.Organisation, ods, figures.Organisations.GetValueOrDefault(ods) ?? OrganisationFigures.Empty)
-            {
-                Setting = SettingOf(organisations, ods),
-                StaffCount = count,
-                StaffOfCountedOrganisations = staff,
-            });
+            yield return (period, FigureScope.Organisation, ods, parts.GetValueOrDefault(ods) ?? []);
         }
 
         foreach (var setting in settings)
         {
-            var staff = StaffOf(organisations.Organisations.Where(o => o.Kind.ToString() == setting), out var count);
-            var members = used.Where(o => SettingOf(organisations, o.Key) == setting).Select(o => o.Value).ToList();
-            cells.Add(new StoryOnceFigures(period, FigureScope.Setting, setting, OrganisationFigures.Union(members))
-            {
-                Setting = setting,
-                StaffCount = count,
-                StaffOfCountedOrganisations = staff,
-            });
+            yield return (period, FigureScope.Setting, setting, [.. used.Where(o => SettingOf(organisations, o.Key) == setting).SelectMany(o => o.Value)]);
         }
-
-        return cells;
     }
 
     private static string SettingOf(RegistrySnapshot organisations, string ods) =>
