@@ -62,53 +62,116 @@ internal sealed class PseudonymSet
     }
 
     /// <summary>
-    /// The size of the union, for figures that are only counted: merged pairwise like <see cref="Union"/>, but into
-    /// pooled buffers and the last pair only counted, so a year of unions leaves nothing for the collector.
+    /// The size of the union, for figures that are only counted. The values are cut by their top bits into buckets of a
+    /// few ten thousand, and each bucket's runs are merged pairwise in two small per-thread buffers: every step stays in the
+    /// processor's cache and nothing large is allocated, so a year of unions leaves nothing for the collector.
+    /// Pseudonyms are HMAC output, so the buckets come out even; uneven ones would only be slower.
     /// </summary>
     public static int CountUnion(IReadOnlyList<PseudonymSet> sets)
     {
-        var parts = new List<(ulong[] Values, int Length, bool Rented)>(sets.Count);
-        parts.AddRange(sets.Where(s => s.Count > 0).Select(s => (s._values, s._values.Length, false)));
-        try
+        var parts = sets.Where(s => s.Count > 0).Select(s => s._values).ToArray();
+        if (parts.Length <= 1)
         {
-            while (parts.Count > 2)
+            return parts.Length == 0 ? 0 : parts[0].Length;
+        }
+
+        var total = parts.Sum(p => (long)p.Length);
+        var bits = (int)Math.Clamp(Math.Ceiling(Math.Log2(total / (double)BucketSize)), 1, 24);
+        var shift = 64 - bits;
+        var scratch = t_scratch ??= new CountScratch();
+        var cursors = new int[parts.Length];
+        var count = 0;
+        for (ulong bucket = 0; bucket < 1UL << bits; bucket++)
+        {
+            scratch.Runs.Clear();
+            var length = 0;
+            for (var j = 0; j < parts.Length; j++)
             {
-                var next = new List<(ulong[] Values, int Length, bool Rented)>((parts.Count + 1) / 2);
-                for (var i = 0; i + 1 < parts.Count; i += 2)
+                var values = parts[j];
+                var from = cursors[j];
+                var to = from;
+                while (to < values.Length && values[to] >> shift == bucket)
                 {
-                    var (a, b) = (parts[i], parts[i + 1]);
-                    var merged = ArrayPool<ulong>.Shared.Rent(a.Length + b.Length);
-                    next.Add((merged, Merge(a.Values.AsSpan(0, a.Length), b.Values.AsSpan(0, b.Length), merged), true));
-                    Return(a);
-                    Return(b);
+                    to++;
                 }
 
-                if (parts.Count % 2 == 1)
+                if (to > from)
                 {
-                    next.Add(parts[^1]);
+                    scratch.Ensure(length + to - from);
+                    values.AsSpan(from, to - from).CopyTo(scratch.Source.AsSpan(length));
+                    scratch.Runs.Add(to - from);
+                    length += to - from;
+                    cursors[j] = to;
                 }
-
-                parts = next;
             }
 
-            return parts.Count switch
+            count += scratch.CountRuns(length);
+        }
+
+        return count;
+    }
+
+    private const int BucketSize = 16_384;
+
+    [ThreadStatic]
+    private static CountScratch? t_scratch;
+
+    /// <summary>One thread's buffers for <see cref="CountUnion"/>: runs are merged from one into the other, level by level.</summary>
+    private sealed class CountScratch
+    {
+        public ulong[] Source { get; private set; } = new ulong[BucketSize * 2];
+
+        public ulong[] Target { get; private set; } = new ulong[BucketSize * 2];
+
+        public List<int> Runs { get; } = [];
+
+        private readonly List<int> _next = [];
+
+        public void Ensure(int length)
+        {
+            if (length > Source.Length)
+            {
+                var grown = new ulong[Math.Max(length, Source.Length * 2)];
+                Source.AsSpan().CopyTo(grown);
+                Source = grown;
+                Target = new ulong[grown.Length];
+            }
+        }
+
+        /// <summary>The size of the union of the sorted runs laid end to end in <see cref="Source"/>.</summary>
+        public int CountRuns(int length)
+        {
+            while (Runs.Count > 2)
+            {
+                _next.Clear();
+                int read = 0, written = 0;
+                for (var i = 0; i + 1 < Runs.Count; i += 2)
+                {
+                    var a = Source.AsSpan(read, Runs[i]);
+                    var b = Source.AsSpan(read + Runs[i], Runs[i + 1]);
+                    var merged = Merge(a, b, Target.AsSpan(written));
+                    _next.Add(merged);
+                    read += Runs[i] + Runs[i + 1];
+                    written += merged;
+                }
+
+                if (Runs.Count % 2 == 1)
+                {
+                    Source.AsSpan(read, Runs[^1]).CopyTo(Target.AsSpan(written));
+                    _next.Add(Runs[^1]);
+                }
+
+                (Source, Target) = (Target, Source);
+                Runs.Clear();
+                Runs.AddRange(_next);
+            }
+
+            return Runs.Count switch
             {
                 0 => 0,
-                1 => parts[0].Length,
-                _ => Merge(parts[0].Values.AsSpan(0, parts[0].Length), parts[1].Values.AsSpan(0, parts[1].Length), null),
+                1 => Runs[0],
+                _ => Merge(Source.AsSpan(0, Runs[0]), Source.AsSpan(Runs[0], Runs[1]), []),
             };
-        }
-        finally
-        {
-            parts.ForEach(Return);
-        }
-
-        static void Return((ulong[] Values, int Length, bool Rented) part)
-        {
-            if (part.Rented)
-            {
-                ArrayPool<ulong>.Shared.Return(part.Values);
-            }
         }
     }
 
@@ -182,11 +245,11 @@ internal sealed class PseudonymSet
         return new PseudonymSet(n == merged.Length ? merged : merged[..n]);
     }
 
-    /// <summary>Merges two sorted runs into <paramref name="into"/> (or only counts, when it is null); returns the union's size.</summary>
-    private static int Merge(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, ulong[]? into)
+    /// <summary>Merges two sorted runs into <paramref name="into"/> (or only counts, when it is empty); returns the union's size.</summary>
+    private static int Merge(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> into)
     {
         int i = 0, j = 0, n = 0;
-        if (into is null)
+        if (into.IsEmpty)
         {
             while (i < a.Length && j < b.Length)
             {
@@ -207,9 +270,9 @@ internal sealed class PseudonymSet
             j += y <= x ? 1 : 0;
         }
 
-        a[i..].CopyTo(into.AsSpan(n));
+        a[i..].CopyTo(into[n..]);
         n += a.Length - i;
-        b[j..].CopyTo(into.AsSpan(n));
+        b[j..].CopyTo(into[n..]);
         return n + b.Length - j;
     }
 }

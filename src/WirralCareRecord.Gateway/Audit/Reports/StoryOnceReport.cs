@@ -169,29 +169,24 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
                 : (await rollups.GetAsync(item.part.Start, fromRawLog, ct)).Figures);
 
         var organisations = registry.Current;
-        var byPeriod = new RollupFigures[periods.Count];
-        Parallel.For(0, periods.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => byPeriod[i] = RollupFigures.Union(read[i]));
         var sourceSettings = new SortedDictionary<string, OrganisationKind>(StringComparer.Ordinal);
-        foreach (var (ods, kind) in byPeriod.SelectMany(p => p.SourceSettings))
+        foreach (var (ods, kind) in read.SelectMany(p => p).SelectMany(r => r.SourceSettings))
         {
             sourceSettings[ods] = kind;
         }
 
-        // Each period's rows are united as sets (a period's everyone and settings are needed again for the whole range);
-        // the whole range's rows, united from the periods' rows of the same scope, only as counts.
-        var periodCells = periods.SelectMany((p, i) => Cells(p, byPeriod[i].Organisations.ToDictionary(o => o.Key, o => (IReadOnlyList<OrganisationFigures>)[o.Value], StringComparer.Ordinal), organisations)).ToList();
-        var united = new OrganisationFigures[periodCells.Count];
-        Parallel.For(0, periodCells.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => united[i] = OrganisationFigures.Union(periodCells[i].Parts));
-        var byScope = periodCells.Select((c, i) => (c.Scope, c.Code, Figures: united[i]))
-            .GroupBy(c => (c.Scope, c.Code))
-            .ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[.. g.Select(c => c.Figures)]);
-        var wholeCells = Cells(whole, byPeriod.SelectMany(p => p.Organisations).GroupBy(o => o.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[], StringComparer.Ordinal), organisations)
-            .Select(c => c with { Parts = byScope.GetValueOrDefault((c.Scope, c.Code)) ?? [] })
+        // Every row is counted straight from the roll-ups it covers (a month's, or days'): no union is built on the
+        // way, so nothing large is allocated, and each row is one job for the cores.
+        static Dictionary<string, IReadOnlyList<OrganisationFigures>> ByOrganisation(IEnumerable<RollupFigures> parts) =>
+            parts.SelectMany(p => p.Organisations)
+                .GroupBy(o => o.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[.. g.Select(o => o.Value)], StringComparer.Ordinal);
+        var cells = periods.SelectMany((p, i) => Cells(p, ByOrganisation(read[i]), organisations))
+            .Concat(Cells(whole, ByOrganisation(read.SelectMany(p => p)), organisations))
             .ToList();
-        var cells = periodCells.Select((c, i) => c with { Parts = [united[i]] }).Concat(wholeCells).ToList();
         var totals = new FigureTotals[cells.Count];
-        // Largest first, so the two or more cores finish together.
-        var order = Enumerable.Range(0, cells.Count).OrderByDescending(i => cells[i].Parts.Sum(p => p.Patients.Count + p.Staff.Count)).ToList();
+        // Largest first, so the cores finish together.
+        var order = Enumerable.Range(0, cells.Count).OrderByDescending(i => cells[i].Parts.Sum(p => (long)p.Patients.Count + p.Staff.Count)).ToList();
         Parallel.ForEach(order, new ParallelOptions { CancellationToken = cancellationToken }, i => totals[i] = FigureTotals.Of(cells[i].Parts));
         var byOrganisation = cells.Select((c, i) => (c, i)).Where(x => x.c.Scope == FigureScope.Organisation)
             .ToDictionary(x => (x.c.Period.Label, x.c.Code), x => totals[x.i].DistinctStaff);
