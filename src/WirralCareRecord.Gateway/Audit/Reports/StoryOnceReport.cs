@@ -181,8 +181,12 @@ internal sealed class StoryOnceReports(AuditRollups rollups, IOrganisationRegist
             parts.SelectMany(p => p.Organisations)
                 .GroupBy(o => o.Key, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => (IReadOnlyList<OrganisationFigures>)[.. g.Select(o => o.Value)], StringComparer.Ordinal);
-        var cells = periods.SelectMany((p, i) => Cells(p, ByOrganisation(read[i]), organisations))
-            .Concat(Cells(whole, ByOrganisation(read.SelectMany(p => p)), organisations))
+        // Except that a period read from days is united once per organisation first: the whole range's rows then count
+        // one part per organisation per period, not one per day.
+        var united = new RollupFigures[periods.Count][];
+        Parallel.For(0, periods.Count, new ParallelOptions { CancellationToken = cancellationToken }, i => united[i] = read[i].Length == 1 ? read[i] : [RollupFigures.Union(read[i])]);
+        var cells = periods.SelectMany((p, i) => Cells(p, ByOrganisation(united[i]), organisations))
+            .Concat(Cells(whole, ByOrganisation(united.SelectMany(p => p)), organisations))
             .ToList();
         var totals = new FigureTotals[cells.Count];
         // Largest first, so the cores finish together.
