@@ -48,6 +48,13 @@ public sealed class AuditOptions : IValidatableObject
     /// <summary>How often each instance makes sure the last week's sealed days have roll-ups; zero turns this off.</summary>
     public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How many sealed months' roll-ups each instance keeps in memory for reports (checked against storage's ETag on every
+    /// use, so every instance answers alike); zero keeps none. A month of a large ICS is a few megabytes.
+    /// </summary>
+    [Range(0, 240, ErrorMessage = "Audit:RollupCacheMonths must be between 0 and 240.")]
+    public int RollupCacheMonths { get; set; } = 15;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (PseudonymKey is { Length: > 0 } key && (!TryDecode(key, out var bytes) || bytes.Length < 32))

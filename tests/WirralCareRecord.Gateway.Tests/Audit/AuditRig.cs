@@ -21,7 +21,7 @@ internal sealed class AuditRig : IAsyncDisposable
 {
     private static readonly Lazy<IMeterFactory> Meters = new(() => new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
-    public AuditRig(IBlobStore store, string instance = "gw-1", int maxAppendsPerBlob = 50_000, TimeProvider? time = null, IOrganisationRegistry? registry = null, TimeSpan? writeTimeout = null)
+    public AuditRig(IBlobStore store, string instance = "gw-1", int maxAppendsPerBlob = 50_000, TimeProvider? time = null, IOrganisationRegistry? registry = null, TimeSpan? writeTimeout = null, string? pseudonymKey = null)
     {
         var stores = new OneStore(store);
         // The clock only decides which days are sealed; the writer's time limit runs on it, so it must tick.
@@ -32,6 +32,7 @@ internal sealed class AuditRig : IAsyncDisposable
             MaxAppendsPerBlob = maxAppendsPerBlob,
             RollupInterval = TimeSpan.Zero,
             WriteTimeout = writeTimeout ?? TimeSpan.FromSeconds(30),
+            PseudonymKey = pseudonymKey,
         });
         Registry = registry ?? new FixedRegistry([]);
         Reader = new AuditLogReader(stores, NullLogger<AuditLogReader>.Instance);

@@ -55,6 +55,15 @@ internal static class AuditBlobNames
 
     public static string Rollup(DateOnly day) => RollupPrefix + day.ToString("yyyy'/'MM'/'dd", CultureInfo.InvariantCulture) + ".json";
 
+    /// <summary>A sealed month's roll-up (the union of its days'), beside the days' but never mistaken for one.</summary>
+    public static string MonthRollup(DateOnly month) => RollupPrefix + "months/" + month.ToString("yyyy'-'MM", CultureInfo.InvariantCulture) + ".json";
+
+    /// <summary>
+    /// Rewritten whenever a stored roll-up is written again: while its ETag stands, months an instance holds in memory are
+    /// still what storage holds, and one small read per report says so.
+    /// </summary>
+    public const string RollupsChanged = RollupPrefix + "changed.json";
+
     public static bool TryParseLog(string name, out AuditLogBlob blob) => TryParse(name, LogExtension, name, out blob);
 
     public static bool TryParseClaim(string name, out AuditLogBlob blob)

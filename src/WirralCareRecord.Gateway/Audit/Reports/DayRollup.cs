@@ -1,15 +1,10 @@
-using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Audit;
 
-/// <summary>
-/// One organisation's figures for one day: the counts of the story-once measures, and the exact sets (of pseudonyms)
-/// that distinct counts over longer periods are unions of. Distinct staff in a month is not the sum of distinct staff
-/// per day; the union of the days' sets is exact.
-/// </summary>
+/// <summary>One organisation's figures for one day while the day is being rolled up.</summary>
 internal sealed class OrganisationDay
 {
     public int Retrievals { get; set; }
@@ -29,6 +24,19 @@ internal sealed class OrganisationDay
     public HashSet<ulong> Patients { get; } = [];
 
     public SortedSet<string> SourcesReturned { get; } = new(StringComparer.Ordinal);
+
+    public OrganisationFigures ToFigures() => new()
+    {
+        Retrievals = Retrievals,
+        MultiSetting = MultiSetting,
+        FailedSource = FailedSource,
+        NotFound = NotFound,
+        Refusals = Refusals,
+        BreakGlass = BreakGlass,
+        Staff = PseudonymSet.Of(Staff),
+        Patients = PseudonymSet.Of(Patients),
+        SourcesReturned = new SortedSet<string>(SourcesReturned, StringComparer.Ordinal),
+    };
 }
 
 /// <summary>What a blob held when its day was rolled up: lets <c>$verify</c> notice a blob shortened or its last line edited later.</summary>
@@ -47,7 +55,7 @@ internal sealed class DayRollup(DateOnly day, string keyId)
     /// <summary>Callers whose organisation is unknown (not signed in): counted in totals, not shown as an organisation.</summary>
     public const string NoOrganisation = "";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     public DateOnly Day { get; } = day;
 
@@ -55,16 +63,33 @@ internal sealed class DayRollup(DateOnly day, string keyId)
 
     public int Events { get; private set; }
 
-    public SortedDictionary<string, OrganisationDay> Organisations { get; } = new(StringComparer.Ordinal);
+    /// <summary>The day's figures while they are being added up; a roll-up read back from storage has its <see cref="Figures"/> only.</summary>
+    private SortedDictionary<string, OrganisationDay> Organisations { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The kind of setting of each source whose data was returned, as recorded with the access.</summary>
-    public SortedDictionary<string, OrganisationKind> SourceSettings { get; } = new(StringComparer.Ordinal);
+    private SortedDictionary<string, OrganisationKind> SourceSettings { get; } = new(StringComparer.Ordinal);
+
+    private RollupFigures? _figures;
+
+    private bool _readBack;
 
     public List<BlobCheckpoint> Blobs { get; } = [];
+
+    /// <summary>What the report reads: the sets sorted once here, so every later union is a merge.</summary>
+    public RollupFigures Figures => _figures ??= new RollupFigures(
+        Events,
+        new SortedDictionary<string, OrganisationFigures>(Organisations.ToDictionary(o => o.Key, o => o.Value.ToFigures()), StringComparer.Ordinal),
+        new SortedDictionary<string, OrganisationKind>(SourceSettings, StringComparer.Ordinal));
 
     /// <summary>Folds one event in. The measures are defined in conformance/Measure-wcr-story-once.json; keep the two in step.</summary>
     public void Add(AuditFacts facts, PseudonymKey key, Func<string, OrganisationKind?> settingNow)
     {
+        if (_readBack)
+        {
+            throw new InvalidOperationException("A roll-up read back from storage is complete; build a new one from the log instead.");
+        }
+
+        _figures = null;
         Events++;
         if (!facts.IsRecordRead)
         {
@@ -129,17 +154,8 @@ internal sealed class DayRollup(DateOnly day, string keyId)
             Day,
             KeyId,
             Events,
-            Organisations.ToDictionary(o => o.Key, o => new OrganisationDocument(
-                o.Value.Retrievals,
-                o.Value.MultiSetting,
-                o.Value.FailedSource,
-                o.Value.NotFound,
-                o.Value.Refusals,
-                o.Value.BreakGlass,
-                Pack(o.Value.Staff),
-                Pack(o.Value.Patients),
-                [.. o.Value.SourcesReturned])),
-            new Dictionary<string, OrganisationKind>(SourceSettings),
+            Figures.Organisations.ToDictionary(o => o.Key, o => OrganisationDocument.Of(o.Value)),
+            new Dictionary<string, OrganisationKind>(Figures.SourceSettings),
             Blobs),
         Json);
 
@@ -152,26 +168,11 @@ internal sealed class DayRollup(DateOnly day, string keyId)
             return null;
         }
 
-        var rollup = new DayRollup(document.Day, document.KeyId) { Events = document.Events };
-        foreach (var (ods, figures) in document.Organisations)
-        {
-            var organisation = rollup.Organisation(ods);
-            organisation.Retrievals = figures.Retrievals;
-            organisation.MultiSetting = figures.MultiSetting;
-            organisation.FailedSource = figures.FailedSource;
-            organisation.NotFound = figures.NotFound;
-            organisation.Refusals = figures.Refusals;
-            organisation.BreakGlass = figures.BreakGlass;
-            Unpack(figures.Staff, organisation.Staff);
-            Unpack(figures.Patients, organisation.Patients);
-            organisation.SourcesReturned.UnionWith(figures.SourcesReturned);
-        }
-
-        foreach (var (ods, setting) in document.SourceSettings)
-        {
-            rollup.SourceSettings[ods] = setting;
-        }
-
+        var rollup = new DayRollup(document.Day, document.KeyId) { Events = document.Events, _readBack = true };
+        rollup._figures = new RollupFigures(
+            document.Events,
+            new SortedDictionary<string, OrganisationFigures>(document.Organisations.ToDictionary(o => o.Key, o => o.Value.ToFigures()), StringComparer.Ordinal),
+            new SortedDictionary<string, OrganisationKind>(document.SourceSettings, StringComparer.Ordinal));
         rollup.Blobs.AddRange(document.Blobs);
         return rollup;
     }
@@ -186,28 +187,6 @@ internal sealed class DayRollup(DateOnly day, string keyId)
         return organisation;
     }
 
-    /// <summary>A set of pseudonyms as base64 of its sorted 8-byte values: compact, and the same bytes for the same set.</summary>
-    private static string Pack(HashSet<ulong> set)
-    {
-        var values = set.Order().ToArray();
-        var bytes = new byte[values.Length * sizeof(ulong)];
-        for (var i = 0; i < values.Length; i++)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(i * sizeof(ulong)), values[i]);
-        }
-
-        return Convert.ToBase64String(bytes);
-    }
-
-    private static void Unpack(string packed, HashSet<ulong> into)
-    {
-        var bytes = Convert.FromBase64String(packed);
-        for (var i = 0; i + sizeof(ulong) <= bytes.Length; i += sizeof(ulong))
-        {
-            into.Add(BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i)));
-        }
-    }
-
     private sealed record Document(
         int Format,
         DateOnly Day,
@@ -217,14 +196,32 @@ internal sealed class DayRollup(DateOnly day, string keyId)
         Dictionary<string, OrganisationKind> SourceSettings,
         List<BlobCheckpoint> Blobs);
 
-    private sealed record OrganisationDocument(
+    /// <summary>One organisation's figures as stored, in day and month roll-ups alike.</summary>
+    internal sealed record OrganisationDocument(
         int Retrievals,
         int MultiSetting,
         int FailedSource,
         int NotFound,
         int Refusals,
         int BreakGlass,
-        string Staff,
-        string Patients,
-        List<string> SourcesReturned);
+        PseudonymSet Staff,
+        PseudonymSet Patients,
+        List<string> SourcesReturned)
+    {
+        public static OrganisationDocument Of(OrganisationFigures f) =>
+            new(f.Retrievals, f.MultiSetting, f.FailedSource, f.NotFound, f.Refusals, f.BreakGlass, f.Staff, f.Patients, [.. f.SourcesReturned]);
+
+        public OrganisationFigures ToFigures() => new()
+        {
+            Retrievals = Retrievals,
+            MultiSetting = MultiSetting,
+            FailedSource = FailedSource,
+            NotFound = NotFound,
+            Refusals = Refusals,
+            BreakGlass = BreakGlass,
+            Staff = Staff,
+            Patients = Patients,
+            SourcesReturned = new SortedSet<string>(SourcesReturned, StringComparer.Ordinal),
+        };
+    }
 }
