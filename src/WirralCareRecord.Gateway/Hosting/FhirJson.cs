@@ -24,6 +24,15 @@ public static class FhirJson
         ModelInfo.ModelInspector,
         (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(DeserializationMode.Recoverable) with { Validator = null });
 
+    /// <summary>
+    /// What the gateway reads back of its own writing (the audit log): every parse issue still fails, but the SDK's
+    /// element validator does not run again on what <see cref="Strict"/> wrote; the log's hash chain, not the
+    /// validator, is what shows a line was changed. An auditor's search over a day reads every line of it.
+    /// </summary>
+    public static JsonSerializerOptions OwnOutput { get; } = new JsonSerializerOptions().ForFhir(
+        ModelInfo.ModelInspector,
+        (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(DeserializationMode.Strict) with { Validator = null });
+
     public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Strict);
 
     public static byte[] SerializeToUtf8(Resource resource) => JsonSerializer.SerializeToUtf8Bytes(resource, Strict);

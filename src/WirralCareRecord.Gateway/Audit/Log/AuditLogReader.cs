@@ -20,7 +20,7 @@ internal readonly record struct AuditLine(AuditLogBlob Blob, int Number, ReadOnl
     {
         try
         {
-            return JsonSerializer.Deserialize<AuditEvent>(Bytes.Span, FhirJson.Strict);
+            return JsonSerializer.Deserialize<AuditEvent>(Bytes.Span, FhirJson.OwnOutput);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
         {
