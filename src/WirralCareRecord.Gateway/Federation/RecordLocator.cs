@@ -193,29 +193,15 @@ internal sealed partial class RecordLocator(
     }
 
     /// <summary>
-    /// The caller's token, cancelled also after <see cref="LocatorOptions.StorageTimeout"/>. The catches above test the
-    /// caller's own token, so a time-out is handled as storage failing, and a caller going away is not.
+    /// The caller's token, cancelled also after <see cref="LocatorOptions.StorageTimeout"/>, as the demographics service
+    /// bounds its calls. The catches above test the caller's own token, so a time-out is handled as storage failing, and
+    /// a caller going away is not.
     /// </summary>
-    private LinkedTimeout Bounded(CancellationToken cancellationToken) => new(options.Value.StorageTimeout, time, cancellationToken);
-
-    private sealed class LinkedTimeout : IDisposable
+    private CancellationTokenSource Bounded(CancellationToken cancellationToken)
     {
-        private readonly CancellationTokenSource _timeout;
-        private readonly CancellationTokenSource _linked;
-
-        public LinkedTimeout(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-        {
-            _timeout = new CancellationTokenSource(timeout, time);
-            _linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _timeout.Token);
-        }
-
-        public CancellationToken Token => _linked.Token;
-
-        public void Dispose()
-        {
-            _linked.Dispose();
-            _timeout.Dispose();
-        }
+        var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(options.Value.StorageTimeout);
+        return bounded;
     }
 
     /// <summary>

@@ -20,18 +20,18 @@ public static class FhirJson
     /// six times the parse itself (measured by the benchmarks); conformance is judged by the Wirral profiles instead
     /// (flow tests, <c>$validate</c>, <c>Validation:ValidateSourceResponses</c>).
     /// </summary>
-    public static JsonSerializerOptions Lenient { get; } = new JsonSerializerOptions().ForFhir(
-        ModelInfo.ModelInspector,
-        (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(DeserializationMode.Recoverable) with { Validator = null });
+    public static JsonSerializerOptions Lenient { get; } = WithoutElementValidator(DeserializationMode.Recoverable);
 
     /// <summary>
     /// What the gateway reads back of its own writing (the audit log): every parse issue still fails, but the SDK's
     /// element validator does not run again on what <see cref="Strict"/> wrote; the log's hash chain, not the
     /// validator, is what shows a line was changed. An auditor's search over a day reads every line of it.
     /// </summary>
-    public static JsonSerializerOptions OwnOutput { get; } = new JsonSerializerOptions().ForFhir(
+    public static JsonSerializerOptions OwnOutput { get; } = WithoutElementValidator(DeserializationMode.Strict);
+
+    private static JsonSerializerOptions WithoutElementValidator(DeserializationMode mode) => new JsonSerializerOptions().ForFhir(
         ModelInfo.ModelInspector,
-        (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(DeserializationMode.Strict) with { Validator = null });
+        (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(mode) with { Validator = null });
 
     public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Strict);
 
