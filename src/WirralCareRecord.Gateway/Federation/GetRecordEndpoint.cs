@@ -120,7 +120,7 @@ internal static class GetRecordEndpoint
                 notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
             }
 
-            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + context.Request.QueryString, services.Time.GetUtcNow(), notices);
+            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices);
             services.SourceValidation.Annotate(bundle, correlationId);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
