@@ -83,7 +83,7 @@ public static class SharingRules
 
     private static SourceGrant? GrantFor(RegistrySnapshot registry, Organisation source, string callerOds, DateOnly day, bool callerIsPilot)
     {
-        if (registry.Find(callerOds) is not { } caller || StandingProblem(registry, caller) is not null)
+        if (registry.Find(callerOds) is { } caller && StandingProblem(registry, caller) is not null)
         {
             return null;
         }

@@ -115,7 +115,7 @@ public sealed class OnboardingJourneyTests : IDisposable
         {
             r.Organisations.Add(new RegistryDocument.OrganisationEntry { OdsCode = "N85098", Name = practice.Name, Kind = OrganisationKind.GpPractice, FhirBaseUrl = practice.BaseUrl, Phase = 1, State = LifecycleState.AgreementSigned });
             r.Agreements[0].Providers.Add("N85098");
-            r.Agreements[0].Document = new AgreementDocument("WCR-DSA-TEST/v1/x.pdf", "00", 10, "application/pdf", DateTimeOffset.UtcNow, "seed");
+            r.Agreements[0].Document = GatewayHost.SignedDocument;
         });
         var admin = Admin(host);
 
