@@ -79,7 +79,8 @@ public sealed class AgreementTests : IDisposable
     {
         using var host = new GatewayHost(_issuer, [_acute], editRegistry: Unsigned);
         var admin = Admin(host);
-        var first = await admin.UploadAsync("RBL", "WCR-DSA-TEST", AdminApi.Pdf("v1")).ExpectAsync<AgreementDocument>(HttpStatusCode.Created);
+        var v1 = AdminApi.Pdf("v1");
+        var first = await admin.UploadAsync("RBL", "WCR-DSA-TEST", v1).ExpectAsync<AgreementDocument>(HttpStatusCode.Created);
 
         var again = await admin.UploadAsync("RBL", "WCR-DSA-TEST", AdminApi.Pdf("v1 altered")).RefusedAsync(HttpStatusCode.Conflict);
         Assert.Contains("documents are never replaced", again, StringComparison.Ordinal);
@@ -92,7 +93,7 @@ public sealed class AgreementTests : IDisposable
         Assert.NotEqual(first.BlobName, second.BlobName);
         Assert.StartsWith("WCR-DSA-TEST/v2/", second.BlobName, StringComparison.Ordinal);
         var stores = host.Services.GetRequiredService<WirralCareRecord.Gateway.Storage.IBlobStores>()[WirralCareRecord.Gateway.Storage.StorageContainer.Agreements];
-        Assert.Equal(AdminApi.Pdf("v1"), (await stores.ReadAsync(first.BlobName, default))!.Content.ToArray());
+        Assert.Equal(v1, (await stores.ReadAsync(first.BlobName, default))!.Content.ToArray());
     }
 
     [Theory]
