@@ -31,15 +31,12 @@ public static class SharingRules
             return new(false, $"Organisation {callerOds} is not an active member of the Wirral Care Record.", null);
         }
 
-        if (StandingProblem(registry, caller) is { } problem)
-        {
-            return new(false, problem, null);
-        }
-
         var agreement = registry.Agreements.FirstOrDefault(a => a.IsActiveOn(day) && Contains(a.Consumers, callerOds));
         return agreement is null
             ? new(false, $"Organisation {callerOds} has no data sharing agreement in force today, so it cannot view shared records.", null)
-            : new(true, $"Agreement {agreement.Id} v{agreement.Version}", agreement);
+            : StandingProblem(registry, caller) is { } problem
+                ? new(false, problem, null)
+                : new(true, $"Agreement {agreement.Id} v{agreement.Version}", agreement);
     }
 
     /// <summary>
