@@ -329,7 +329,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         Resource? resource;
         try
         {
-            await using var stream = new LimitedStream(await response.Content.ReadAsStreamAsync(cancellationToken), limit);
+            await using var stream = new LimitedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), limit, () => new LimitExceededException());
             resource = await JsonSerializer.DeserializeAsync<Resource>(stream, FhirJson.Lenient, cancellationToken);
         }
         catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
@@ -355,54 +355,6 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         new(SourceOutcome.Unreadable, $"answered with more than {limit / 1024} KB, the most the gateway reads from one answer (Federation:MaxSourceResponseBytes)");
 
     private sealed class LimitExceededException : IOException;
-
-    /// <summary>Reads at most <c>limit</c> bytes, then throws: a source sending without end must not fill the gateway's memory.</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int read)
-        {
-            _read += read;
-            return _read > limit ? throw new LimitExceededException() : read;
-        }
-
-        public override void Flush() => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 
     /// <summary>One source's side of one read: where it is, and the calls made to it so far.</summary>
     private sealed record Call(HttpClient Client, string BaseUrl, string CorrelationId, CallCounter Calls)

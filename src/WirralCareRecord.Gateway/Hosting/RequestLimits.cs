@@ -62,7 +62,7 @@ public static class RequestLimits
                 server.MaxRequestBodySize = limit;
             }
 
-            context.Request.Body = new LimitedReadStream(context.Request.Body, limit);
+            context.Request.Body = new LimitedReadStream(context.Request.Body, limit, () => new BadHttpRequestException($"The request body is larger than the {limit} bytes this endpoint accepts.", StatusCodes.Status413PayloadTooLarge));
             await next(context);
         });
         return app;
@@ -79,40 +79,4 @@ public static class RequestLimits
 
     private static OperationOutcome TooLarge(long limit, HttpContext context) =>
         Outcomes.Create(OperationOutcome.IssueType.TooCostly, $"The request body is larger than the {limit} bytes this endpoint accepts.", context.CorrelationId());
-
-    /// <summary>Counts what is read and stops at the limit (413), however the body is framed.</summary>
-    private sealed class LimitedReadStream(Stream inner, long limit) : Stream
-    {
-        private long _read;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int read)
-        {
-            _read += read;
-            return _read > limit
-                ? throw new BadHttpRequestException($"The request body is larger than the {limit} bytes this endpoint accepts.", StatusCodes.Status413PayloadTooLarge)
-                : read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }
