@@ -158,7 +158,7 @@ internal sealed class BenchGateway : IAsyncDisposable
                 new RegistryDocument.OrganisationEntry
                 {
                     OdsCode = Consumer, Name = "Bench consumer", Kind = OrganisationKind.AcuteTrust, FhirBaseUrl = "http://127.0.0.1:9/fhir",
-                    Phase = 1, State = LifecycleState.Registered, StaffCount = 5000,
+                    Phase = 1, State = LifecycleState.AgreementSigned, StaffCount = 5000,
                 },
             ],
             Agreements =
@@ -167,6 +167,8 @@ internal sealed class BenchGateway : IAsyncDisposable
                 {
                     Id = "WCR-DSA-BENCH", Version = "1.0", Providers = members, Consumers = members, SignedBy = "IG lead",
                     SignedOn = today.AddDays(-400), EffectiveFrom = today.AddDays(-400), Expires = today.AddYears(1),
+                    Document = new WirralCareRecord.Gateway.Agreements.AgreementDocument(
+                        "WCR-DSA-BENCH/v1.0/signed.pdf", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("signed"u8)), 1024, "application/pdf", DateTimeOffset.UtcNow, "bench"),
                 },
             ],
         };

@@ -28,6 +28,9 @@ internal static class DemoGateway
             ["Registry:SeedPath"] = seedPath,
             // The audit log, agreement documents and every other container go under this folder (storage/wcr-audit/, ...).
             ["Storage:LocalFolder"] = storage,
+            // The designated test patients flow tests may fetch: synthetic people every populated demo source holds.
+            ["Registry:TestPatients:0"] = "9000000009",
+            ["Registry:TestPatients:1"] = "9000000122",
         });
 
         // --urls, ASPNETCORE_URLS and DOTNET_URLS all arrive as "urls"; only when none is given use the demo's port.

@@ -41,9 +41,13 @@ internal static partial class AgreementAdminEndpoints
         agreements.MapPost("/", RecordAsync).WithSummary("Record a signed agreement, or a new version of one");
         agreements.MapPost("/{id}/revoke", RevokeAsync).WithSummary("Revoke an agreement: sharing under it stops at once");
 
+        // The signed PDF's body may be larger than any other request's (Registry:MaxDocumentBytes); it is still read under that bound.
+        var documentLimit = new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(
+            ((IEndpointRouteBuilder)admin).ServiceProvider.GetRequiredService<IOptions<RegistryOptions>>().Value.MaxDocumentBytes);
         var documents = admin.MapGroup("/organisations/{odsCode}/agreements/{id}/document").WithTags("Agreements");
         // No Accepts metadata: routing would answer a wrong content type with a bare 415; this says what to send.
-        documents.MapPut("/", UploadDocumentAsync).WithSummary("Upload the signed PDF (body: application/pdf) of the agreement's current version, once");
+        documents.MapPut("/", UploadDocumentAsync).WithMetadata(documentLimit)
+            .WithSummary("Upload the signed PDF (body: application/pdf) of the agreement's current version, once; the same document serves every party");
         documents.MapGet("/", DownloadDocumentAsync).WithSummary("Download the signed PDF");
         return admin;
     }
@@ -88,28 +92,34 @@ internal static partial class AgreementAdminEndpoints
         return TypedResults.Ok(updated.FindAgreement(id)!);
     }
 
-    private static async Task<Created<AgreementDocument>> UploadDocumentAsync(
+    private static async Task<Results<Created<AgreementDocument>, Ok<AgreementDocument>>> UploadDocumentAsync(
         string odsCode, string id, IOrganisationRegistry registry, IBlobStores stores, AdminActions actions, IOptions<RegistryOptions> options, HttpContext context)
     {
         var agreement = PartyAgreement(registry.Current, odsCode, id);
-        if (agreement.Document is not null)
-        {
-            throw RegistryRefusal.Conflict([$"{agreement.Id} v{agreement.Version} already has its signed document (SHA-256 {agreement.Document.Sha256}); documents are never replaced. Record a new version for a new document."]);
-        }
-
         if (!string.Equals(context.Request.ContentType?.Split(';')[0].Trim(), PdfContentType, StringComparison.OrdinalIgnoreCase))
         {
-            throw new RegistryRefusal(StatusCodes.Status415UnsupportedMediaType, $"Send the signed agreement as {PdfContentType}, not {context.Request.ContentType ?? "no content type"}.");
+            throw new RegistryRefusal(StatusCodes.Status415UnsupportedMediaType, $"Send the signed agreement as {PdfContentType}.");
         }
 
         var limit = options.Value.MaxDocumentBytes;
         var bytes = await ReadLimitedAsync(context, limit);
-        if (!bytes.AsSpan().StartsWith("%PDF-"u8))
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (agreement.Document is { } existing)
         {
-            throw new RegistryRefusal(StatusCodes.Status415UnsupportedMediaType, "The body is labelled application/pdf but is not a PDF (it does not start with %PDF-).");
+            // One agreement, one signed document, whichever party's page it is uploaded from: the same bytes again are
+            // the same document (200); different bytes would replace what was signed, which never happens.
+            return existing.Sha256 == sha256
+                ? TypedResults.Ok(existing)
+                : throw RegistryRefusal.Conflict([$"{agreement.Id} v{agreement.Version} already has its signed document (SHA-256 {existing.Sha256}); documents are never replaced. Record a new version for a new document."]);
         }
 
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var (problem, pages) = SignedDocument.Check(bytes);
+        if (problem is not null)
+        {
+            await actions.RecordAsync(context, $"Agreement/{agreement.Id}", $"upload signed document for v{agreement.Version}: refused: {problem}", StatusCodes.Status415UnsupportedMediaType);
+            throw new RegistryRefusal(StatusCodes.Status415UnsupportedMediaType, problem);
+        }
+
         var blobName = $"{agreement.Id}/v{agreement.Version}/{sha256}.pdf";
         try
         {
@@ -129,8 +139,8 @@ internal static partial class AgreementAdminEndpoints
                 throw RegistryRefusal.Conflict([$"{current.Id} changed while the document was uploading (now v{current.Version}); check it and upload again."]);
             }
 
-            return latest.With(current with { Document = document }, new RegistryChange($"Agreement/{current.Id}", $"signed document uploaded for v{current.Version}", actions.Now, actions.Actor(context), $"SHA-256 {sha256}, {bytes.Length} bytes"));
-        });
+            return latest.With(current with { Document = document }, new RegistryChange($"Agreement/{current.Id}", $"signed document uploaded for v{current.Version}", actions.Now, actions.Actor(context), $"SHA-256 {sha256}, {bytes.Length} bytes, {pages} page(s); serves {string.Join(", ", current.Providers.Union(current.Consumers, StringComparer.OrdinalIgnoreCase))}"));
+        }, describe: _ => $"SHA-256 {sha256}, {bytes.Length} bytes, {pages} page(s)");
         return TypedResults.Created($"/admin/organisations/{odsCode.ToUpperInvariant()}/agreements/{agreement.Id}/document", updated.FindAgreement(id)!.Document!);
     }
 

@@ -13,7 +13,14 @@ public static class BreakGlass
     public const string Parameter = "breakGlassReason";
     public const int MinimumReasonLength = 10;
 
-    /// <summary>The trimmed reason, null when none was given; a reason too short to review is refused.</summary>
+    /// <summary>The longest reason accepted: enough to say why, short enough that the audit line stays small. Never echoed.</summary>
+    public const int MaximumReasonLength = 500;
+
+    /// <summary>
+    /// The trimmed reason, null when none was given; a reason too short to review, or longer than
+    /// <see cref="MaximumReasonLength"/>, is refused without repeating it. Every route that takes a reason (API query,
+    /// header, Parameters body, source route, record page) checks it here.
+    /// </summary>
     public static string? Validate(string? reason)
     {
         if (string.IsNullOrWhiteSpace(reason))
@@ -22,9 +29,12 @@ public static class BreakGlass
         }
 
         var trimmed = reason.Trim();
-        return trimmed.Length >= MinimumReasonLength
-            ? trimmed
-            : throw new InvalidRequestException($"A break-glass reason must say why, in at least {MinimumReasonLength} characters, so the access can be reviewed.");
+        return trimmed.Length switch
+        {
+            < MinimumReasonLength => throw new InvalidRequestException($"A break-glass reason must say why, in at least {MinimumReasonLength} characters, so the access can be reviewed."),
+            > MaximumReasonLength => throw new InvalidRequestException($"A break-glass reason must be at most {MaximumReasonLength} characters; say why briefly."),
+            _ => trimmed,
+        };
     }
 
     /// <summary>

@@ -32,6 +32,12 @@ public sealed record SharingAgreement(
 
     public AgreementDocument? Document { get; init; }
 
-    /// <summary>Active on <paramref name="day"/>: signed, not revoked, and within its effective dates (inclusive).</summary>
-    public bool IsActiveOn(DateOnly day) => !Revoked && day >= EffectiveFrom && day <= Expires;
+    /// <summary>
+    /// In force on <paramref name="day"/>: its signed document is uploaded (with its SHA-256), it is not revoked, and the
+    /// day is within its effective dates (inclusive). An agreement recorded without its signed document shares nothing.
+    /// </summary>
+    public bool IsActiveOn(DateOnly day) => IsSigned && !Revoked && day >= EffectiveFrom && day <= Expires;
+
+    /// <summary>The signed document is held: a stored blob with a SHA-256 (64 hex digits).</summary>
+    public bool IsSigned => Document is { Sha256.Length: 64, Size: > 0 } document && document.Sha256.All(char.IsAsciiHexDigit);
 }

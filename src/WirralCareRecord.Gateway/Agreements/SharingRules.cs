@@ -34,7 +34,9 @@ public static class SharingRules
         var agreement = registry.Agreements.FirstOrDefault(a => a.IsActiveOn(day) && Contains(a.Consumers, callerOds));
         return agreement is null
             ? new(false, $"Organisation {callerOds} has no data sharing agreement in force today, so it cannot view shared records.", null)
-            : new(true, $"Agreement {agreement.Id} v{agreement.Version}", agreement);
+            : StandingProblem(registry, caller) is { } problem
+                ? new(false, problem, null)
+                : new(true, $"Agreement {agreement.Id} v{agreement.Version}", agreement);
     }
 
     /// <summary>
@@ -63,8 +65,26 @@ public static class SharingRules
         return source is null ? null : GrantFor(registry, source, callerOds, day, registry.Find(callerOds)?.State == LifecycleState.Pilot);
     }
 
+    /// <summary>
+    /// Why a consumer's clinicians may not view yet, or null: it must have signed (at least AgreementSigned), and in a
+    /// held phase only organisations already sharing (pilot or live) carry on.
+    /// </summary>
+    public static string? StandingProblem(RegistrySnapshot registry, Organisation consumer) => consumer.State switch
+    {
+        LifecycleState.Registered => $"Organisation {consumer.OdsCode} is registered but has not yet signed its data sharing agreement, so it cannot view shared records.",
+        LifecycleState.Suspended or LifecycleState.Withdrawn => $"Organisation {consumer.OdsCode} is not an active member of the Wirral Care Record.",
+        LifecycleState.AgreementSigned or LifecycleState.FlowTested when registry.FindPhase(consumer.Phase) is { Status: PhaseStatus.Held } phase =>
+            $"Organisation {consumer.OdsCode} is in phase {phase.Number} ({phase.Name}), which is held; it cannot start viewing shared records until the phase opens.",
+        _ => null,
+    };
+
     private static SourceGrant? GrantFor(RegistrySnapshot registry, Organisation source, string callerOds, DateOnly day, bool callerIsPilot)
     {
+        if (registry.Find(callerOds) is { } caller && StandingProblem(registry, caller) is not null)
+        {
+            return null;
+        }
+
         var visible = source.State == LifecycleState.Live || (source.State == LifecycleState.Pilot && callerIsPilot);
         if (!visible)
         {

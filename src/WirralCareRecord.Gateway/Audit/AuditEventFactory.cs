@@ -37,12 +37,21 @@ public static class AuditEventFactory
         var purpose = access.BreakGlassReason is null ? access.PurposeOfUse : BreakGlass;
         var query = access.Kind == AccessKind.FederatedRead;
         var admin = access.Kind == AccessKind.AdminAction;
+
+        // An auditor reading the log is a BALP Query too (search), in the same log as what it reads.
+        var auditorQuery = access.Kind == AccessKind.AuditorQuery;
         var audit = new AuditEvent
         {
             Id = Guid.NewGuid().ToString(),
-            Type = query ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
-            Subtype = [query ? new Coding(RestfulInteraction, "operation", "operation") : admin ? new Coding(RestfulInteraction, "update", "update") : new Coding(RestfulInteraction, "read", "read")],
-            Action = query ? AuditEvent.AuditEventAction.E : admin ? AuditEvent.AuditEventAction.U : AuditEvent.AuditEventAction.R,
+            Type = query || auditorQuery ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
+            Subtype =
+            [
+                query ? new Coding(RestfulInteraction, "operation", "operation")
+                : auditorQuery ? new Coding(RestfulInteraction, "search", "search")
+                : admin ? new Coding(RestfulInteraction, "update", "update")
+                : new Coding(RestfulInteraction, "read", "read"),
+            ],
+            Action = query || auditorQuery ? AuditEvent.AuditEventAction.E : admin ? AuditEvent.AuditEventAction.U : AuditEvent.AuditEventAction.R,
             Recorded = recorded,
             Outcome = access.HttpStatus switch
             {

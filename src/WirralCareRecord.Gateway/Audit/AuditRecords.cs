@@ -17,6 +17,9 @@ public enum AccessKind
 
     /// <summary>A change to the registry or an agreement by an onboarding admin (BALP RESTful create/update).</summary>
     AdminAction,
+
+    /// <summary>An auditor's search, export, report, verification or disclosure listing of the audit log itself (BALP Query).</summary>
+    AuditorQuery,
 }
 
 /// <summary>Everything the audit log records about one access, allowed or refused.</summary>

@@ -109,9 +109,18 @@ public static class AuthenticationFeature
         }
 
         // Reading the issuer without validating only chooses which handler validates the token; it grants nothing.
+        // CanReadToken checks only the shape (three dot-separated parts): "abc.def.ghi" passes it and then fails to
+        // decode. Such a token goes to the Entra handler, which refuses it with 401 like any other bad token.
         var handler = new JsonWebTokenHandler();
         var token = header["Bearer ".Length..].Trim();
-        return handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == DevelopmentIssuer.Issuer;
+        try
+        {
+            return handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == DevelopmentIssuer.Issuer;
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 }
 

@@ -39,12 +39,15 @@ public sealed record CallerIdentity(string UserId, string? DisplayName, IReadOnl
         {
             var sign = Cis2Claims.Read(user);
             var roles = sign.Selected is { } selected ? Cis2Claims.GatewayRoles(selected, options.Cis2) : [];
-            return new CallerIdentity(id, name, roles, sign.Selected?.OrgCode, purpose) { Cis2 = sign };
+            return new CallerIdentity(id, name, roles, Onboarding.OdsCode.IsValid(sign.Selected?.OrgCode) ? sign.Selected?.OrgCode : null, purpose) { Cis2 = sign };
         }
 
         var appRoles = user.FindAll("roles").Concat(user.FindAll(ClaimTypes.Role)).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
         var ods = user.FindFirst(options.OdsClaimType)?.Value?.Trim().ToUpperInvariant();
-        return new CallerIdentity(id, name, appRoles, string.IsNullOrEmpty(ods) ? null : ods, purpose);
+
+        // Only an ODS code counts as an organisation: anything else (a formula, markup, a long string) is treated as no
+        // organisation, so it is refused at sign-in and never reaches the audit log, its reports or their CSV.
+        return new CallerIdentity(id, name, appRoles, Onboarding.OdsCode.IsValid(ods) ? ods : null, purpose);
     }
 
     public bool HasRole(string role) => Roles.Contains(role, StringComparer.Ordinal);

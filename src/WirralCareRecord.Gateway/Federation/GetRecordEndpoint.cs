@@ -113,7 +113,7 @@ internal static class GetRecordEndpoint
                 notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
             }
 
-            var bundle = RecordBundleBuilder.Build(results, gatewayBase, SelfLink(context, gatewayBase), services.Time.GetUtcNow(), notices);
+            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices);
             services.SourceValidation.Annotate(bundle, correlationId);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
@@ -131,14 +131,6 @@ internal static class GetRecordEndpoint
     /// The request as the gateway's own address, with the query the caller sent except the break-glass reason,
     /// which is the caller's free text and belongs in the audit, not in a link.
     /// </summary>
-    private static string SelfLink(HttpContext context, string gatewayBase)
-    {
-        var query = context.Request.Query
-            .Where(q => !string.Equals(q.Key, BreakGlass.Parameter, StringComparison.Ordinal))
-            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
-        return gatewayBase + Path + QueryString.Create(query);
-    }
-
     private static GatewayException NothingReturned(IReadOnlyList<SourceResult> results)
     {
         var issues = RecordBundleBuilder.Issues(results);

@@ -23,6 +23,7 @@ public static class HostingFeature
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FhirExceptionHandler>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddRequestLimits();
         return builder;
     }
 
@@ -50,7 +51,9 @@ public static class HostingFeature
             });
             return next(context);
         });
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
+        app.UseRequestLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         // After sign-in, so limits apply per user and organisation; refusals by sign-in never count against them.

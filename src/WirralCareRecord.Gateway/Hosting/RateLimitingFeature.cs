@@ -9,7 +9,7 @@ using WirralCareRecord.Gateway.Authentication;
 
 namespace WirralCareRecord.Gateway.Hosting;
 
-/// <summary>Limits on record reads, per user and per organisation, so one account or system cannot trawl the record.</summary>
+/// <summary>Limits on record reads (API, source routes and the record page together), per user and per organisation, so one account or system cannot trawl the record.</summary>
 public sealed class RateLimitOptions
 {
     public const string SectionName = "RateLimits";
@@ -42,13 +42,20 @@ public static class RateLimitingFeature
 
     private static PartitionedRateLimiter<HttpContext> Partition(int perMinute, Func<CallerIdentity, string> key, IOptions<GatewayAuthenticationOptions> authentication) =>
         PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            IsRecordRead(context.Request.Path) && CallerIdentity.From(context.User, authentication.Value) is { } caller
+            IsRecordRead(context.Request) && CallerIdentity.From(context.User, authentication.Value) is { } caller
                 ? RateLimitPartition.GetFixedWindowLimiter(key(caller), _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
                 // Unauthenticated requests are refused by sign-in anyway; other endpoints are not record reads.
                 : RateLimitPartition.GetNoLimiter(string.Empty));
 
-    private static bool IsRecordRead(PathString path) =>
-        path.StartsWithSegments("/fhir/Patient/$wcr-getrecord") || path.StartsWithSegments("/sources");
+    /// <summary>
+    /// Every way to read a record: the API (<c>$wcr-getrecord</c>), a source's route (<c>/sources/{ods}/fhir/...</c>) and the
+    /// record page (a POST to <c>/record</c> looks a patient up; its GET is only the empty form). One limit covers them all,
+    /// so moving between them gains nothing.
+    /// </summary>
+    internal static bool IsRecordRead(HttpRequest request) =>
+        request.Path.StartsWithSegments("/fhir/Patient/$wcr-getrecord")
+        || request.Path.StartsWithSegments("/sources")
+        || (request.Path.StartsWithSegments("/record") && HttpMethods.IsPost(request.Method));
 
     private static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {

@@ -20,29 +20,34 @@ internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTr
             ? caller.DisplayName is { Length: > 0 } name ? $"{name} ({caller.UserId})" : caller.UserId
             : "unknown";
 
+    /// <summary>The acting user's stable id: what the two-person rule compares.</summary>
+    public string ActorId(HttpContext context) => CallerIdentity.From(context.User, authentication.Value)?.UserId ?? "unknown";
+
     public DateTimeOffset Now => time.GetUtcNow();
 
     /// <summary>
     /// Applies <paramref name="change"/> (which throws <see cref="RegistryRefusal"/> to refuse) and stores it.
-    /// <paramref name="subject"/> names what changes, e.g. <c>Organization/N85001</c>; <paramref name="action"/> says how, in words.
+    /// <paramref name="subject"/> names what changes, e.g. <c>Organization/N85001</c>; <paramref name="action"/> says how, in words;
+    /// <paramref name="describe"/> adds what the stored change did (from and to); <paramref name="nhsNumber"/> names a patient the action concerned.
     /// </summary>
-    public async Task<RegistrySnapshot> ChangeAsync(HttpContext context, string subject, string action, Func<RegistrySnapshot, RegistrySnapshot> change)
+    public async Task<RegistrySnapshot> ChangeAsync(
+        HttpContext context, string subject, string action, Func<RegistrySnapshot, RegistrySnapshot> change, Func<RegistrySnapshot, string?>? describe = null, string? nhsNumber = null)
     {
         var audited = false;
         try
         {
-            return await registry.UpdateAsync(change, async _ =>
+            return await registry.UpdateAsync(change, async next =>
             {
                 if (!audited)
                 {
-                    await RecordAsync(context, subject, action, StatusCodes.Status200OK);
+                    await RecordAsync(context, subject, describe?.Invoke(next) is { } what ? $"{action}: {what}" : action, StatusCodes.Status200OK, nhsNumber);
                     audited = true;
                 }
             }, context.RequestAborted);
         }
         catch (RegistryRefusal refusal)
         {
-            await RecordAsync(context, subject, $"{action}: refused: {refusal.Message}", refusal.StatusCode);
+            await RecordAsync(context, subject, $"{action}: refused: {refusal.Message}", refusal.StatusCode, nhsNumber);
             throw;
         }
         catch (StorageConflictException)
@@ -58,13 +63,13 @@ internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTr
     }
 
     /// <summary>Audits an admin action that is not a registry change (a flow test, a document upload).</summary>
-    public Task RecordAsync(HttpContext context, string subject, string description, int status) =>
+    public Task RecordAsync(HttpContext context, string subject, string description, int status, string? nhsNumber = null) =>
         audit.RecordAsync(
             AccessAudit.For(
                 CallerIdentity.From(context.User, authentication.Value),
                 AccessKind.AdminAction,
                 context.CorrelationId(),
-                nhsNumber: null,
+                nhsNumber,
                 $"{context.Request.Method} {context.Request.Path}",
                 status,
                 description,
@@ -72,20 +77,24 @@ internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTr
                 subject: subject),
             context.RequestAborted);
 
-    /// <summary>The change that <paramref name="ifMatch"/> was made against must still be current: someone else's edit is never overwritten.</summary>
-    public static void CheckPrecondition(Organisation organisation, string? ifMatch, bool required)
+    /// <summary>
+    /// The change that <paramref name="ifMatch"/> was made against must still be current: someone else's edit is never
+    /// overwritten. Every change needs it, and <c>*</c> (any version) is refused: it would say nothing about what was read.
+    /// </summary>
+    public static void CheckPrecondition(Organisation organisation, string? ifMatch)
     {
-        if (string.IsNullOrEmpty(ifMatch))
+        if (string.IsNullOrWhiteSpace(ifMatch))
         {
-            if (required)
-            {
-                throw new RegistryRefusal(StatusCodes.Status428PreconditionRequired, $"Send If-Match with the ETag of {organisation.OdsCode} from your last GET, so your change cannot overwrite someone else's.");
-            }
-
-            return;
+            throw new RegistryRefusal(StatusCodes.Status428PreconditionRequired, $"Send If-Match with the ETag of {organisation.OdsCode} from your last GET, so your change cannot overwrite someone else's.");
         }
 
-        if (ifMatch != "*" && !ifMatch.Split(',').Select(t => t.Trim()).Contains(organisation.ETag, StringComparer.Ordinal))
+        var tags = ifMatch.Split(',').Select(t => t.Trim()).ToList();
+        if (tags.Contains("*", StringComparer.Ordinal))
+        {
+            throw new RegistryRefusal(StatusCodes.Status428PreconditionRequired, $"If-Match: * is not accepted; send the ETag of {organisation.OdsCode} from your last GET.");
+        }
+
+        if (!tags.Contains(organisation.ETag, StringComparer.Ordinal))
         {
             throw new RegistryRefusal(StatusCodes.Status412PreconditionFailed, $"{organisation.OdsCode} has changed since you read it (now {organisation.ETag}); read it again and redo your change.");
         }

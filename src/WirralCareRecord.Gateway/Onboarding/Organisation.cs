@@ -31,6 +31,45 @@ public sealed record OrganisationContact(string Name, string Role, string? Email
 /// <summary>The outcome of an organisation's most recent flow test; the full report is kept beside the registry.</summary>
 public sealed record FlowTestSummary(string ReportId, DateTimeOffset RanAt, bool Passed, string Summary);
 
+/// <summary>
+/// How the gateway reaches an organisation's system: the parts a hostile change could use to redirect patient data or
+/// send a secret elsewhere. Changing them on an organisation that has been flow-tested needs a second administrator.
+/// </summary>
+public sealed record SourceConnection(Uri FhirBaseUrl, SourceAuthentication Authentication)
+{
+    /// <summary>What differs between <paramref name="from"/> and <paramref name="to"/>, each as <c>field: old → new</c>; secret values are never in the registry, only their names.</summary>
+    public static IReadOnlyList<string> Differences(SourceConnection from, SourceConnection to)
+    {
+        var changes = new List<string>();
+        void Compare(string field, object? before, object? after)
+        {
+            var b = before?.ToString()?.TrimEnd('/') ?? "";
+            var a = after?.ToString()?.TrimEnd('/') ?? "";
+            if (!string.Equals(b, a, StringComparison.Ordinal))
+            {
+                changes.Add($"{field}: {(b.Length == 0 ? "(none)" : b)} → {(a.Length == 0 ? "(none)" : a)}");
+            }
+        }
+
+        Compare("fhirBaseUrl", from.FhirBaseUrl, to.FhirBaseUrl);
+        Compare("authentication.mode", from.Authentication.Mode, to.Authentication.Mode);
+        Compare("authentication.tokenEndpoint", from.Authentication.TokenEndpoint, to.Authentication.TokenEndpoint);
+        Compare("authentication.clientId", from.Authentication.ClientId, to.Authentication.ClientId);
+        Compare("authentication.scope", from.Authentication.Scope, to.Authentication.Scope);
+        Compare("authentication.secretName", from.Authentication.SecretName, to.Authentication.SecretName);
+        Compare("authentication.certificateName", from.Authentication.CertificateName, to.Authentication.CertificateName);
+        return changes;
+    }
+}
+
+/// <summary>
+/// A connection change one administrator has proposed and another must approve (the two-person rule). Until then the
+/// organisation keeps its current connection.
+/// </summary>
+/// <param name="ProposedBy">The proposer's user id: the one person who may not approve it.</param>
+/// <param name="ProposedByName">The proposer as the history shows them.</param>
+public sealed record ProposedConnectionChange(string Id, SourceConnection Connection, string ProposedBy, string ProposedByName, DateTimeOffset ProposedAt, IReadOnlyList<string> Changes);
+
 /// <summary>An organisation in the registry: a possible source of records and a possible consumer of them.</summary>
 /// <param name="OdsCode">The organisation's ODS code, upper case (e.g. <c>N85001</c>, <c>RBL</c>).</param>
 /// <param name="FhirBaseUrl">The source's FHIR R4 base, without a trailing slash; never shown to callers.</param>
@@ -57,4 +96,16 @@ public sealed record Organisation(
     public int Revision { get; init; } = 1;
 
     public string ETag => $"\"{Revision}\"";
+
+    /// <summary>A connection change waiting for a second administrator's approval; null when none is.</summary>
+    public ProposedConnectionChange? PendingConnectionChange { get; init; }
+
+    /// <summary>
+    /// The state the organisation returns to once a flow test of its changed connection passes; null unless it was
+    /// taken out of service by an approved connection change.
+    /// </summary>
+    public LifecycleState? ResumeAfterFlowTest { get; init; }
+
+    /// <summary>The connection as it is now.</summary>
+    public SourceConnection Connection => new(FhirBaseUrl, Authentication);
 }

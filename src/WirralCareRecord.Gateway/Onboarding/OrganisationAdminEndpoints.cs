@@ -20,8 +20,12 @@ public sealed record OrganisationRequest(
 /// <summary>A move through the lifecycle, and why.</summary>
 public sealed record TransitionRequest(LifecycleState To, string Reason);
 
-/// <summary>The named test patient the flow test fetches.</summary>
-public sealed record FlowTestRequest(string TestNhsNumber);
+/// <summary>The designated test patient the flow test fetches (one of <c>Registry:TestPatients</c>; the first when not given).</summary>
+public sealed record FlowTestRequest(string? TestNhsNumber = null);
+
+/// <summary>A decision on a proposed connection change, and why.</summary>
+/// <param name="ProposalId">The proposal decided on, as the approver read it: a newer proposal is never approved by mistake.</param>
+public sealed record ConnectionDecisionRequest(string ProposalId, string Reason);
 
 /// <summary>An organisation as the admin API shows it: everything in the registry, and where it may go next.</summary>
 public sealed record OrganisationView(
@@ -38,16 +42,21 @@ public sealed record OrganisationView(
     FlowTestSummary? LastFlowTest,
     IReadOnlyList<string> Agreements,
     IReadOnlyList<LifecycleState> AllowedTransitions,
-    int Revision)
+    int Revision,
+    ProposedConnectionChange? PendingConnectionChange = null,
+    LifecycleState? ResumeAfterFlowTest = null)
 {
     public static OrganisationView Of(Organisation o, RegistrySnapshot registry) => new(
         o.OdsCode, o.Name, o.Kind, o.FhirBaseUrl.ToString().TrimEnd('/'), o.Phase, o.State, o.Timeout?.TotalSeconds, o.StaffCount,
-        o.Contacts, o.Authentication, o.LastFlowTest, [.. registry.AgreementsOf(o.OdsCode).Select(a => $"{a.Id} v{a.Version}")], Lifecycle.AllowedFrom(o.State), o.Revision);
+        o.Contacts, o.Authentication, o.LastFlowTest, [.. registry.AgreementsOf(o.OdsCode).Select(a => $"{a.Id} v{a.Version}")], Lifecycle.AllowedFrom(o.State), o.Revision,
+        o.PendingConnectionChange, o.ResumeAfterFlowTest);
 }
 
 /// <summary>
 /// The onboarding admin API for organisations: register, update, move through the lifecycle, flow-test, and read the
-/// history. Updates need If-Match with the organisation's ETag.
+/// history. Every change needs If-Match with the organisation's ETag. A change to the connection (base URL, authentication,
+/// token endpoint, secret or certificate name) of an organisation that has been flow-tested is only proposed: a second
+/// administrator approves it, and the organisation is out of service until a flow test of the new connection passes.
 /// </summary>
 internal static class OrganisationAdminEndpoints
 {
@@ -57,7 +66,9 @@ internal static class OrganisationAdminEndpoints
         organisations.MapGet("/", List).WithSummary("Organisations, filtered by phase, state or kind");
         organisations.MapGet("/{odsCode}", Get).WithSummary("One organisation, with its ETag");
         organisations.MapPost("/", RegisterAsync).WithSummary("Register an organisation (it starts Registered)");
-        organisations.MapPut("/{odsCode}", UpdateAsync).WithSummary("Change an organisation's details (not its state); needs If-Match");
+        organisations.MapPut("/{odsCode}", UpdateAsync).WithSummary("Change an organisation's details (not its state); needs If-Match. A connection change of a flow-tested organisation is proposed (202) for a second admin to approve");
+        organisations.MapPost("/{odsCode}/connection-change/approve", ApproveConnectionChangeAsync).WithSummary("Approve another admin's proposed connection change; needs If-Match. The organisation is out of service until a flow test passes");
+        organisations.MapPost("/{odsCode}/connection-change/reject", RejectConnectionChangeAsync).WithSummary("Reject (or, as its proposer, withdraw) a proposed connection change; needs If-Match");
         organisations.MapPost("/{odsCode}/transitions", TransitionAsync).WithSummary("Move an organisation through the lifecycle");
         organisations.MapGet("/{odsCode}/history", History).WithSummary("Every change to the organisation: who, when, why");
         organisations.MapPost("/{odsCode}/flow-tests", RunFlowTestAsync).WithSummary("Test the organisation's information flow now and store the report");
@@ -100,25 +111,189 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Created($"/admin/organisations/{odsCode}", OrganisationView.Of(created, updated));
     }
 
-    private static async Task<Ok<OrganisationView>> UpdateAsync(string odsCode, OrganisationRequest request, AdminActions actions, SourceConnectionRule urls, HttpContext context)
+    private static async Task<Results<Ok<OrganisationView>, Accepted<OrganisationView>>> UpdateAsync(string odsCode, OrganisationRequest request, AdminActions actions, SourceConnectionRule urls, HttpContext context)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
+        var proposed = false;
         var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", "update organisation details", registry =>
         {
             var current = registry.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
-            AdminActions.CheckPrecondition(current, ifMatch, required: true);
+            AdminActions.CheckPrecondition(current, ifMatch);
             if (request.OdsCode is { Length: > 0 } body && !string.Equals(body, current.OdsCode, StringComparison.OrdinalIgnoreCase))
             {
-                throw RegistryRefusal.Invalid([$"The ODS code cannot change ({current.OdsCode} in the address, {body} in the body); register the new code instead."]);
+                throw RegistryRefusal.Invalid([$"The ODS code cannot change ({current.OdsCode} in the address, {Bounded(body)} in the body); register the new code instead."]);
             }
 
-            var organisation = Build(request, current.OdsCode, current.State, registry, urls) with { LastFlowTest = current.LastFlowTest };
-            return registry.With(organisation, new RegistryChange($"Organization/{current.OdsCode}", "details updated", actions.Now, actions.Actor(context), "Details updated"));
+            var requested = Build(request, current.OdsCode, current.State, registry, urls);
+            var details = DetailChanges(current, requested);
+            var connectionChanges = SourceConnection.Differences(current.Connection, requested.Connection);
+            if (connectionChanges.Count == 0)
+            {
+                if (details.Count == 0)
+                {
+                    throw RegistryRefusal.Invalid(["Nothing would change."]);
+                }
+
+                return registry.With(
+                    Details(current, requested),
+                    new RegistryChange($"Organization/{current.OdsCode}", "details updated", actions.Now, actions.Actor(context), string.Join("; ", details)));
+            }
+
+            if (!NeedsSecondAdmin(current.State))
+            {
+                // Never flow-tested: nothing reads it yet, but any old flow test was of the old connection.
+                return registry.With(
+                    Details(current, requested) with { FhirBaseUrl = requested.FhirBaseUrl, Authentication = requested.Authentication, LastFlowTest = null },
+                    new RegistryChange($"Organization/{current.OdsCode}", "connection changed", actions.Now, actions.Actor(context), string.Join("; ", [.. connectionChanges, .. details])));
+            }
+
+            if (current.PendingConnectionChange is { } pending)
+            {
+                throw RegistryRefusal.Conflict([$"A connection change proposed by {pending.ProposedByName} ({pending.Id}) is waiting for approval; approve or reject it before proposing another."]);
+            }
+
+            var proposal = new ProposedConnectionChange(
+                $"cc-{actions.Now.UtcDateTime:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}", requested.Connection, actions.ActorId(context), actions.Actor(context), actions.Now, connectionChanges);
+            proposed = true;
+            return registry.With(
+                Details(current, requested) with { PendingConnectionChange = proposal },
+                new RegistryChange(
+                    $"Organization/{current.OdsCode}", "connection change proposed", actions.Now, actions.Actor(context),
+                    $"{proposal.Id}, waiting for a second administrator: {string.Join("; ", connectionChanges)}" + (details.Count > 0 ? $". Also updated: {string.Join("; ", details)}" : "")));
+        }, describe: next => Describe(next, odsCode));
+        var organisation = updated.Find(odsCode)!;
+        context.Response.Headers.ETag = organisation.ETag;
+        return proposed
+            ? TypedResults.Accepted($"/admin/organisations/{organisation.OdsCode}", OrganisationView.Of(organisation, updated))
+            : TypedResults.Ok(OrganisationView.Of(organisation, updated));
+    }
+
+    /// <summary>Organisations whose connection has been tested (or is in use): changing it needs a second administrator.</summary>
+    private static bool NeedsSecondAdmin(LifecycleState state) =>
+        state is LifecycleState.FlowTested or LifecycleState.Pilot or LifecycleState.Live or LifecycleState.Suspended;
+
+    private static async Task<Ok<OrganisationView>> ApproveConnectionChangeAsync(string odsCode, ConnectionDecisionRequest request, AdminActions actions, HttpContext context)
+    {
+        var ifMatch = context.Request.Headers.IfMatch.ToString();
+        var reason = request.Reason?.Trim() ?? "";
+        var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", "approve connection change", registry =>
+        {
+            var current = registry.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
+            AdminActions.CheckPrecondition(current, ifMatch);
+            var pending = PendingProposal(current, request.ProposalId);
+            if (string.Equals(pending.ProposedBy, actions.ActorId(context), StringComparison.Ordinal))
+            {
+                throw new RegistryRefusal(StatusCodes.Status403Forbidden, $"You proposed {pending.Id}; a connection change needs a second administrator's approval (two-person rule).");
+            }
+
+            CheckReason(reason);
+            var by = actions.Actor(context);
+            var changed = current with
+            {
+                FhirBaseUrl = pending.Connection.FhirBaseUrl,
+                Authentication = pending.Connection.Authentication,
+                PendingConnectionChange = null,
+                LastFlowTest = null,
+            };
+            var history = new List<RegistryChange>
+            {
+                new($"Organization/{current.OdsCode}", "connection change approved", actions.Now, by,
+                    $"{pending.Id} proposed by {pending.ProposedByName}: {string.Join("; ", pending.Changes)}. {reason}"),
+            };
+            if (current.State is LifecycleState.Pilot or LifecycleState.Live)
+            {
+                changed = changed with { State = LifecycleState.Suspended, ResumeAfterFlowTest = current.State };
+                history.Add(new($"Organization/{current.OdsCode}", "transition", actions.Now, by,
+                    $"Out of service until a flow test of the changed connection passes; then back to {current.State}.", current.State, LifecycleState.Suspended));
+            }
+
+            var next = registry.With(changed, history[0]);
+            return next with { History = [.. next.History, .. history.Skip(1)] };
+        }, describe: next => Describe(next, odsCode));
+        var organisation = updated.Find(odsCode)!;
+        context.Response.Headers.ETag = organisation.ETag;
+        return TypedResults.Ok(OrganisationView.Of(organisation, updated));
+    }
+
+    private static async Task<Ok<OrganisationView>> RejectConnectionChangeAsync(string odsCode, ConnectionDecisionRequest request, AdminActions actions, HttpContext context)
+    {
+        var ifMatch = context.Request.Headers.IfMatch.ToString();
+        var reason = request.Reason?.Trim() ?? "";
+        var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", "reject connection change", registry =>
+        {
+            var current = registry.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
+            AdminActions.CheckPrecondition(current, ifMatch);
+            var pending = PendingProposal(current, request.ProposalId);
+            CheckReason(reason);
+            return registry.With(
+                current with { PendingConnectionChange = null },
+                new RegistryChange($"Organization/{current.OdsCode}", "connection change rejected", actions.Now, actions.Actor(context),
+                    $"{pending.Id} proposed by {pending.ProposedByName} ({string.Join("; ", pending.Changes)}) not made. {reason}"));
         });
         var organisation = updated.Find(odsCode)!;
         context.Response.Headers.ETag = organisation.ETag;
         return TypedResults.Ok(OrganisationView.Of(organisation, updated));
     }
+
+    private static ProposedConnectionChange PendingProposal(Organisation organisation, string? proposalId) =>
+        organisation.PendingConnectionChange is { } pending
+            ? string.Equals(pending.Id, proposalId, StringComparison.Ordinal)
+                ? pending
+                : throw RegistryRefusal.Conflict([$"The connection change waiting for approval is {pending.Id}, not the one you named; read it again."])
+            : throw RegistryRefusal.Conflict([$"{organisation.OdsCode} has no connection change waiting for approval."]);
+
+    private static void CheckReason(string reason)
+    {
+        if (reason.Length is < 5 or > 1000)
+        {
+            throw RegistryRefusal.Invalid(["Give a reason (5 to 1000 characters); it is kept in the history."]);
+        }
+    }
+
+    /// <summary>The audit description of a change: what the history entry it added says, from and to (names, never secret values).</summary>
+    private static string? Describe(RegistrySnapshot next, string odsCode) =>
+        next.History.LastOrDefault(h => string.Equals(h.Subject, $"Organization/{odsCode}", StringComparison.OrdinalIgnoreCase)) is { } change
+            ? $"{change.Action}: {change.Reason}"
+            : null;
+
+    /// <summary><paramref name="current"/> with the details (not the connection, state or flow test) of <paramref name="requested"/>.</summary>
+    private static Organisation Details(Organisation current, Organisation requested) => current with
+    {
+        Name = requested.Name,
+        Kind = requested.Kind,
+        Phase = requested.Phase,
+        Timeout = requested.Timeout,
+        StaffCount = requested.StaffCount,
+        Contacts = requested.Contacts,
+    };
+
+    private static List<string> DetailChanges(Organisation from, Organisation to)
+    {
+        var changes = new List<string>();
+        void Compare(string field, object? before, object? after)
+        {
+            var b = before?.ToString() ?? "";
+            var a = after?.ToString() ?? "";
+            if (!string.Equals(b, a, StringComparison.Ordinal))
+            {
+                changes.Add($"{field}: {(b.Length == 0 ? "(none)" : b)} → {(a.Length == 0 ? "(none)" : a)}");
+            }
+        }
+
+        Compare("name", from.Name, to.Name);
+        Compare("kind", from.Kind, to.Kind);
+        Compare("phase", from.Phase, to.Phase);
+        Compare("timeoutSeconds", from.Timeout?.TotalSeconds, to.Timeout?.TotalSeconds);
+        Compare("staffCount", from.StaffCount, to.StaffCount);
+        if (!from.Contacts.SequenceEqual(to.Contacts))
+        {
+            changes.Add($"contacts: {from.Contacts.Count} → {to.Contacts.Count}");
+        }
+
+        return changes;
+    }
+
+    private static string Bounded(string value) => value.Length <= 80 ? value : value[..80] + "…";
 
     internal static async Task<Ok<OrganisationView>> TransitionAsync(string odsCode, TransitionRequest request, AdminActions actions, IOptions<RegistryOptions> options, HttpContext context)
     {
@@ -127,7 +302,7 @@ internal static class OrganisationAdminEndpoints
         var updated = await actions.ChangeAsync(context, $"Organization/{odsCode}", $"transition to {request.To}", registry =>
         {
             var current = registry.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
-            AdminActions.CheckPrecondition(current, ifMatch, required: false);
+            AdminActions.CheckPrecondition(current, ifMatch);
             if (reason.Length is < 5 or > 1000)
             {
                 throw RegistryRefusal.Invalid(["Give a reason for the change (5 to 1000 characters); it is kept in the history."]);
@@ -139,8 +314,9 @@ internal static class OrganisationAdminEndpoints
                 throw RegistryRefusal.Conflict(problems);
             }
 
+            // A move made by hand replaces any automatic return to service after a connection change.
             return registry.With(
-                current with { State = request.To },
+                current with { State = request.To, ResumeAfterFlowTest = null },
                 new RegistryChange($"Organization/{current.OdsCode}", "transition", actions.Now, actions.Actor(context), reason, current.State, request.To));
         });
         var organisation = updated.Find(odsCode)!;
@@ -156,29 +332,64 @@ internal static class OrganisationAdminEndpoints
         return TypedResults.Ok(snapshot.History.Where(h => h.Subject == subject).OrderByDescending(h => h.At).ToList());
     }
 
-    internal static async Task<Created<FlowTestReport>> RunFlowTestAsync(string odsCode, FlowTestRequest request, IOrganisationRegistry registry, FlowTester tester, AdminActions actions, HttpContext context)
+    internal static async Task<Created<FlowTestReport>> RunFlowTestAsync(
+        string odsCode, FlowTestRequest? request, IOrganisationRegistry registry, FlowTester tester, AdminActions actions, IOptions<RegistryOptions> options, HttpContext context)
     {
         var organisation = registry.Current.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
+        var subject = $"Organization/{organisation.OdsCode}";
         if (organisation.State == LifecycleState.Withdrawn)
         {
             throw RegistryRefusal.Conflict([$"{organisation.OdsCode} has withdrawn; there is no flow to test."]);
         }
 
-        var check = NhsNumber.Check(request.TestNhsNumber);
+        // A flow test asks a live system for a patient: only a designated test patient, so it can never be used to find
+        // out whether a source holds someone. The patient asked for is audited either way.
+        var designated = TestPatients.Designated(options.Value);
+        var check = string.IsNullOrWhiteSpace(request?.TestNhsNumber)
+            ? designated.Count > 0 ? NhsNumber.Check(designated[0]) : NhsNumber.Check("")
+            : NhsNumber.Check(request.TestNhsNumber);
         if (!check.IsValid)
         {
-            throw RegistryRefusal.Invalid([$"testNhsNumber: {check.Problem}"]);
+            var problem = designated.Count == 0 && string.IsNullOrWhiteSpace(request?.TestNhsNumber)
+                ? "No test patients are designated (Registry:TestPatients); a flow test can only fetch a designated test patient."
+                : $"testNhsNumber: {check.Problem}";
+            await actions.RecordAsync(context, subject, $"flow test refused: {problem}", StatusCodes.Status400BadRequest);
+            throw RegistryRefusal.Invalid([problem]);
         }
 
-        var report = await tester.RunAsync(organisation, check.Value!, actions.Actor(context), context.RequestAborted);
+        var nhsNumber = check.Value!;
+        if (!designated.Contains(nhsNumber, StringComparer.Ordinal))
+        {
+            const string problem = "testNhsNumber is not a designated test patient (Registry:TestPatients); a flow test can only fetch a designated test patient.";
+            await actions.RecordAsync(context, subject, $"flow test refused: {problem}", StatusCodes.Status400BadRequest, nhsNumber);
+            throw RegistryRefusal.Invalid([problem]);
+        }
+
+        if (registry.Current.ObjectionFor(nhsNumber) is not null)
+        {
+            const string problem = "The test patient has objected to their record being shared; choose another designated test patient.";
+            await actions.RecordAsync(context, subject, $"flow test refused: {problem}", StatusCodes.Status409Conflict, nhsNumber);
+            throw RegistryRefusal.Conflict([problem]);
+        }
+
+        var report = await tester.RunAsync(organisation, nhsNumber, actions.Actor(context), context.RequestAborted);
         var summary = new FlowTestSummary(report.Id, report.RanAt, report.Passed, report.Summary);
-        await actions.ChangeAsync(context, $"Organization/{organisation.OdsCode}", $"flow test {(report.Passed ? "passed" : "failed")}", latest =>
+        await actions.ChangeAsync(context, subject, $"flow test {(report.Passed ? "passed" : "failed")}", latest =>
         {
             var current = latest.Find(odsCode) ?? throw RegistryRefusal.NotFound($"Organisation {odsCode}");
-            return latest.With(
-                current with { LastFlowTest = summary },
-                new RegistryChange($"Organization/{current.OdsCode}", report.Passed ? "flow test passed" : "flow test failed", report.RanAt, report.RanBy, report.Summary));
-        });
+            var tested = current with { LastFlowTest = summary };
+            var next = latest.With(tested, new RegistryChange(subject, report.Passed ? "flow test passed" : "flow test failed", report.RanAt, report.RanBy, report.Summary));
+            if (report.Passed && current.ResumeAfterFlowTest is { } resume && current.State == LifecycleState.Suspended
+                && Lifecycle.Problems(latest, tested, resume, actions.Now, options.Value.FlowTestMaxAge).Count == 0)
+            {
+                // Out of service only because its connection changed: the changed connection has now passed its flow test.
+                next = next.With(
+                    next.Find(odsCode)! with { State = resume, ResumeAfterFlowTest = null },
+                    new RegistryChange(subject, "transition", actions.Now, report.RanBy, $"Back in service: flow test {report.Id} of the changed connection passed.", LifecycleState.Suspended, resume));
+            }
+
+            return next;
+        }, nhsNumber: nhsNumber);
         return TypedResults.Created($"/admin/organisations/{organisation.OdsCode}/flow-tests", report);
     }
 
@@ -226,6 +437,8 @@ internal static class OrganisationAdminEndpoints
         {
             problems.Add(authenticationProblem);
         }
+
+        problems.AddRange(urls.AdminProblems(odsCode, request.Authentication ?? SourceAuthentication.None));
 
         if (request.Contacts?.Any(c => string.IsNullOrWhiteSpace(c.Name) || string.IsNullOrWhiteSpace(c.Role)) == true)
         {

@@ -37,6 +37,8 @@ public sealed class RegistryDocument
         public FlowTestSummary? LastFlowTest { get; set; }
         public SourceAuthentication? Authentication { get; set; }
         public int Revision { get; set; } = 1;
+        public ProposedConnectionChange? PendingConnectionChange { get; set; }
+        public LifecycleState? ResumeAfterFlowTest { get; set; }
     }
 
     public sealed class PhaseEntry
@@ -78,6 +80,7 @@ public sealed class RegistryDocument
             Phase = o.Phase, State = o.State, TimeoutSeconds = o.Timeout?.TotalSeconds, StaffCount = o.StaffCount,
             Contacts = [.. o.Contacts], LastFlowTest = o.LastFlowTest, Revision = o.Revision,
             Authentication = o.Authentication.Mode == SourceAuthenticationMode.None ? null : o.Authentication,
+            PendingConnectionChange = o.PendingConnectionChange, ResumeAfterFlowTest = o.ResumeAfterFlowTest,
         })],
         Agreements = [.. snapshot.Agreements.Select(a => new AgreementEntry
         {
@@ -130,6 +133,8 @@ public sealed class RegistryDocument
                 LastFlowTest = o.LastFlowTest,
                 Revision = Math.Max(1, o.Revision),
                 Authentication = o.Authentication ?? SourceAuthentication.None,
+                PendingConnectionChange = o.PendingConnectionChange,
+                ResumeAfterFlowTest = o.ResumeAfterFlowTest,
             });
         }
 

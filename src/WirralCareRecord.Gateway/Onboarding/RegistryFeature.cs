@@ -11,7 +11,8 @@ public static class RegistryFeature
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<RegistryOptions>(RegistryOptions.SectionName)
-            .Validate(o => !(o.AllowHttpSources && builder.Environment.IsProduction()), "Registry:AllowHttpSources must not be set in Production: source URLs must be https.");
+            .Validate(o => !(o.AllowHttpSources && builder.Environment.IsProduction()), "Registry:AllowHttpSources must not be set in Production: source URLs must be https.")
+            .Validate(o => TestPatients.Problem(o, builder.Environment) is null, "Registry:TestPatients must be valid NHS numbers, and only synthetic test-range numbers (9xx xxx xxxx) in Production.");
         builder.Services.AddSingleton<SourceConnectionRule>();
         builder.Services.AddSingleton<ManagedOrganisationRegistry>();
         builder.Services.AddSingleton<IOrganisationRegistry>(services => services.GetRequiredService<ManagedOrganisationRegistry>());

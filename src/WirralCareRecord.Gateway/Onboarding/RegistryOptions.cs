@@ -30,4 +30,17 @@ public sealed class RegistryOptions
     /// and refuses any http source in the registry.
     /// </summary>
     public bool AllowHttpSources { get; set; }
+
+    /// <summary>
+    /// The hosts an OAuth token endpoint may be on (exact host names, or <c>*.example.nhs.uk</c> for any host under a
+    /// domain). A client secret is only ever sent to these, over https; empty means no client-credentials source can be
+    /// registered or changed through the admin API.
+    /// </summary>
+    public List<string> AllowedTokenEndpointHosts { get; set; } = [];
+
+    /// <summary>
+    /// The designated test patients flow tests may fetch (NHS numbers). A flow test asks a live system for a patient, so
+    /// it may ask only for these; in Production they must be synthetic (the 9xx test range), never a real patient.
+    /// </summary>
+    public List<string> TestPatients { get; set; } = [];
 }

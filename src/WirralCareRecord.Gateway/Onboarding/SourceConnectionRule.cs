@@ -35,6 +35,50 @@ public sealed class SourceConnectionRule(IHostEnvironment environment, IOptions<
             : authentication.TokenEndpoint is { } endpoint && Problem(endpoint.ToString()) is { } endpointProblem ? "authentication.tokenEndpoint: " + endpointProblem
             : null;
 
+    /// <summary>
+    /// Why an admin may not give <paramref name="odsCode"/> this outbound authentication, beyond <see cref="AuthenticationProblem"/>:
+    /// a token endpoint receives the client secret, so it must be https and on <see cref="RegistryOptions.AllowedTokenEndpointHosts"/>;
+    /// secret and certificate names must be the organisation's own (<c>{ODS}</c> or <c>{ODS}-...</c>), so one source's
+    /// secret can never be pointed at another's system. Empty when there is nothing wrong.
+    /// </summary>
+    public IReadOnlyList<string> AdminProblems(string odsCode, Federation.SourceAuthentication authentication)
+    {
+        var problems = new List<string>();
+        if (authentication.TokenEndpoint is { } endpoint)
+        {
+            if (!endpoint.IsAbsoluteUri || endpoint.Scheme != Uri.UriSchemeHttps)
+            {
+                problems.Add($"authentication.tokenEndpoint must be https: the client secret is sent to it.");
+            }
+            else if (!TokenHostAllowed(endpoint.Host))
+            {
+                problems.Add($"authentication.tokenEndpoint host {Bounded(endpoint.Host)} is not on the allow-list of token endpoint hosts (Registry:AllowedTokenEndpointHosts).");
+            }
+        }
+
+        foreach (var (field, name) in new[] { ("secretName", authentication.SecretName), ("certificateName", authentication.CertificateName) })
+        {
+            if (name is not null && !ScopedTo(odsCode, name))
+            {
+                problems.Add($"authentication.{field} '{Bounded(name)}' must be {odsCode}'s own: {odsCode} or {odsCode}-..., letters, digits and hyphens (at most 64).");
+            }
+        }
+
+        return problems;
+    }
+
+    private bool TokenHostAllowed(string host) => options.Value.AllowedTokenEndpointHosts.Any(allowed =>
+        allowed.StartsWith("*.", StringComparison.Ordinal)
+            ? host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase) && host.Length > allowed.Length - 1
+            : string.Equals(host, allowed, StringComparison.OrdinalIgnoreCase));
+
+    private static bool ScopedTo(string odsCode, string name) =>
+        name.Length <= 64
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+        && (string.Equals(name, odsCode, StringComparison.OrdinalIgnoreCase) || name.StartsWith(odsCode + "-", StringComparison.OrdinalIgnoreCase));
+
+    private static string Bounded(string value) => value.Length <= 80 ? value : value[..80] + "…";
+
     /// <summary>Refuses a registry holding a source this environment must not call.</summary>
     public void Check(RegistrySnapshot registry)
     {

@@ -37,7 +37,11 @@ public static class PagesFeature
                 options.Conventions.AddFolderApplicationModelConvention("/", page => Require(page, SignedIn));
                 options.Conventions.AddFolderApplicationModelConvention("/Record", page => Require(page, Policies.RecordViewer));
                 options.Conventions.AddFolderApplicationModelConvention("/Onboarding", page => Require(page, Policies.Onboarding));
-                options.Conventions.AddFolderApplicationModelConvention("/Auditing", page => Require(page, Policies.Auditor));
+                options.Conventions.AddFolderApplicationModelConvention("/Auditing", page =>
+                {
+                    Require(page, Policies.Auditor);
+                    page.Filters.Add(new Audit.AuditorPageAudit());
+                });
                 options.Conventions.AllowAnonymousToPage("/SignIn");
                 options.Conventions.AllowAnonymousToPage("/AccessDenied");
             })

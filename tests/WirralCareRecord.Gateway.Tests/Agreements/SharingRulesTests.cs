@@ -1,5 +1,6 @@
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Tests.Common;
 
 namespace WirralCareRecord.Gateway.Tests.Agreements;
 
@@ -11,7 +12,10 @@ public sealed class SharingRulesTests
         new(ods, ods + " name", kind, new Uri($"https://{ods.ToLowerInvariant()}.example/fhir"), 1, state);
 
     private static SharingAgreement Agreement(string id, string[] providers, string[] consumers, DateOnly? expires = null, bool revoked = false, string[]? categories = null) =>
-        new(id, "1", providers, consumers, "IG lead", Today.AddDays(-100), Today.AddDays(-100), expires ?? Today.AddDays(100), revoked, categories ?? []);
+        new(id, "1", providers, consumers, "IG lead", Today.AddDays(-100), Today.AddDays(-100), expires ?? Today.AddDays(100), revoked, categories ?? [])
+        {
+            Document = GatewayHost.SignedDocument,
+        };
 
     [Fact]
     public void SelectSources_LiveSourcesUnderAgreementInForce_AreSelected()

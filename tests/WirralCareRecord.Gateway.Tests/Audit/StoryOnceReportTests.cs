@@ -111,7 +111,10 @@ public sealed class StoryOnceReportTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
-        var rows = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(r => r.Split(',')).ToList();
+        // RFC 4180: every record ends CRLF.
+        var csv = await response.Content.ReadAsStringAsync();
+        Assert.EndsWith("\r\n", csv, StringComparison.Ordinal);
+        var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Select(r => r.Split(',')).ToList();
         var header = rows[0].ToList();
         var total = rows.Single(r => r[0] == "total" && r[3] == "all");
         var expected = ExpectedFigures.Of(accesses);

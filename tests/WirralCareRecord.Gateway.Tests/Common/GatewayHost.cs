@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using OpenTelemetry.Trace;
+using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
@@ -59,6 +60,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             // Production refuses the locator's development key; a test rig's own key lets Production-environment hosts start.
             ["Locator:NameKey"] = "test-rig-locator-name-key-0123456789abcdef",
         };
+        for (var i = 0; i < TestPatients.Count; i++)
+        {
+            _settings[$"Registry:TestPatients:{i}"] = TestPatients[i];
+        }
+
         foreach (var (key, value) in settings ?? [])
         {
             _settings[key] = value;
@@ -78,7 +84,14 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     /// <summary>Every span the gateway finished, as an OpenTelemetry exporter receives it.</summary>
     public SpanCollection Spans { get; } = new();
 
-    /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one agreement.</summary>
+    /// <summary>The designated test patients flow tests may fetch in these hosts (<c>Registry:TestPatients</c>).</summary>
+    public static IReadOnlyList<string> TestPatients { get; } = ["9000000009", "9000000017", "9000000041"];
+
+    /// <summary>A signed agreement document as the registry records it once uploaded (the blob itself is not needed to share).</summary>
+    public static AgreementDocument SignedDocument { get; } = new(
+        "WCR-DSA-TEST/v1/signed.pdf", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("signed"u8)), 1024, "application/pdf", DateTimeOffset.UtcNow.AddDays(-30), "seed");
+
+    /// <summary>A registry in which every source is live and all of them share with each other (and with N85001) under one signed agreement.</summary>
     public static RegistryDocument DefaultRegistry(IReadOnlyList<FhirSource> sources)
     {
         var members = sources.Select(s => s.OdsCode).Append("N85001").Distinct().ToList();
@@ -94,7 +107,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
                 new RegistryDocument.AgreementEntry
                 {
                     Id = "WCR-DSA-TEST", Version = "1.0", Providers = members, Consumers = members, SignedBy = "IG lead",
-                    SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1),
+                    SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1), Document = SignedDocument,
                 },
             ],
         };
@@ -102,7 +115,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         {
             file.Organisations.Add(new RegistryDocument.OrganisationEntry
             {
-                OdsCode = "N85001", Name = "Consumer practice", Kind = OrganisationKind.GpPractice, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 1, State = LifecycleState.Registered,
+                OdsCode = "N85001", Name = "Consumer practice", Kind = OrganisationKind.GpPractice, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 1, State = LifecycleState.AgreementSigned,
             });
         }
 

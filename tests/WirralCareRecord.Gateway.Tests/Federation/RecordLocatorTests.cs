@@ -184,12 +184,12 @@ public sealed class RecordLocatorTests : IDisposable
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         using var host = Host(registry =>
         {
-            registry.Organisations.Add(new RegistryDocument.OrganisationEntry { OdsCode = "V81999", Name = "Wirral Council Adult Social Care", Kind = OrganisationKind.SocialCare, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 3, State = LifecycleState.Registered });
+            registry.Organisations.Add(new RegistryDocument.OrganisationEntry { OdsCode = "V81999", Name = "Wirral Council Adult Social Care", Kind = OrganisationKind.SocialCare, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 3, State = LifecycleState.AgreementSigned });
             // The council may see the trusts' records only, not the practices'.
             registry.Agreements.Add(new RegistryDocument.AgreementEntry
             {
                 Id = "WCR-DSA-COUNCIL", Version = "1.0", Providers = ["RBL", "RY7"], Consumers = ["V81999"], SignedBy = "IG lead",
-                SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1),
+                SignedOn = today.AddDays(-30), EffectiveFrom = today.AddDays(-30), Expires = today.AddYears(1), Document = GatewayHost.SignedDocument,
             });
         });
         await ReadAsync(host);

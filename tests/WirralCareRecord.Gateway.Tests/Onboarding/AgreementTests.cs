@@ -16,6 +16,9 @@ public sealed class AgreementTests : IDisposable
 
     public AgreementTests() => _acute.WithPatient(FhirSource.NewPatient("pas-1", Nhs), ClinicalData.Encounter("e1", "pas-1"));
 
+    /// <summary>The agreement recorded but its signed document not yet uploaded.</summary>
+    private static void Unsigned(RegistryDocument registry) => registry.Agreements[0].Document = null;
+
     private HttpClient Admin(GatewayHost host) => host.CreateClient(_issuer.CreateToken(role: "OnboardingAdmin", ods: "X26"));
 
     private async Task<HttpStatusCode> ReadRecordAsync(GatewayHost host)
@@ -56,7 +59,7 @@ public sealed class AgreementTests : IDisposable
     [Fact]
     public async Task The_signed_document_is_stored_with_its_SHA256_and_size_and_downloads_unchanged()
     {
-        using var host = new GatewayHost(_issuer, [_acute]);
+        using var host = new GatewayHost(_issuer, [_acute], editRegistry: Unsigned);
         var admin = Admin(host);
         var pdf = AdminApi.Pdf();
 
@@ -74,9 +77,10 @@ public sealed class AgreementTests : IDisposable
     [Fact]
     public async Task A_document_is_never_overwritten_and_a_new_version_gets_a_new_blob()
     {
-        using var host = new GatewayHost(_issuer, [_acute]);
+        using var host = new GatewayHost(_issuer, [_acute], editRegistry: Unsigned);
         var admin = Admin(host);
-        var first = await admin.UploadAsync("RBL", "WCR-DSA-TEST", AdminApi.Pdf("v1")).ExpectAsync<AgreementDocument>(HttpStatusCode.Created);
+        var v1 = AdminApi.Pdf("v1");
+        var first = await admin.UploadAsync("RBL", "WCR-DSA-TEST", v1).ExpectAsync<AgreementDocument>(HttpStatusCode.Created);
 
         var again = await admin.UploadAsync("RBL", "WCR-DSA-TEST", AdminApi.Pdf("v1 altered")).RefusedAsync(HttpStatusCode.Conflict);
         Assert.Contains("documents are never replaced", again, StringComparison.Ordinal);
@@ -89,7 +93,7 @@ public sealed class AgreementTests : IDisposable
         Assert.NotEqual(first.BlobName, second.BlobName);
         Assert.StartsWith("WCR-DSA-TEST/v2/", second.BlobName, StringComparison.Ordinal);
         var stores = host.Services.GetRequiredService<WirralCareRecord.Gateway.Storage.IBlobStores>()[WirralCareRecord.Gateway.Storage.StorageContainer.Agreements];
-        Assert.Equal(AdminApi.Pdf("v1"), (await stores.ReadAsync(first.BlobName, default))!.Content.ToArray());
+        Assert.Equal(v1, (await stores.ReadAsync(first.BlobName, default))!.Content.ToArray());
     }
 
     [Theory]
@@ -98,7 +102,7 @@ public sealed class AgreementTests : IDisposable
     [InlineData("application/pdf", true, HttpStatusCode.RequestEntityTooLarge, "larger than the")]
     public async Task A_document_of_the_wrong_type_or_too_large_is_refused(string contentType, bool tooLarge, HttpStatusCode expected, string message)
     {
-        using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Registry:MaxDocumentBytes"] = "2048" });
+        using var host = new GatewayHost(_issuer, [_acute], editRegistry: Unsigned, settings: new() { ["Registry:MaxDocumentBytes"] = "2048" });
         var body = tooLarge ? [.. AdminApi.Pdf(), .. new byte[4096]] : "Dear IG lead, please find attached"u8.ToArray();
 
         var detail = await Admin(host).UploadAsync("RBL", "WCR-DSA-TEST", body, contentType).RefusedAsync(expected);

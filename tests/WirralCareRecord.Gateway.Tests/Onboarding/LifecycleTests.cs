@@ -1,5 +1,6 @@
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.Tests.Common;
 
 namespace WirralCareRecord.Gateway.Tests.Onboarding;
 
@@ -58,7 +59,7 @@ public sealed class LifecycleTests
     private static SharingAgreement Agreement(DateOnly? effectiveFrom = null, DateOnly? expires = null, bool revoked = false, bool document = true) =>
         new("WCR-DSA-1", "2", ["N85099", "RBL"], ["N85099", "RBL"], "IG lead", Today.AddDays(-10), effectiveFrom ?? Today.AddDays(-10), expires ?? Today.AddYears(1), revoked, [])
         {
-            Document = document ? new AgreementDocument("WCR-DSA-1/v2/abc.pdf", "abc", 1000, "application/pdf", Now, "admin") : null,
+            Document = document ? GatewayHost.SignedDocument : null,
         };
 
     private static RegistrySnapshot Registry(Organisation organisation, params SharingAgreement[] agreements) =>

@@ -17,7 +17,8 @@ public sealed class RegistryDocumentTests
               ],
               "agreements": [
                 { "id": "WCR-DSA-2026", "version": "1.0", "providers": ["RBL"], "consumers": ["rbl"], "signedBy": "IG lead",
-                  "signedOn": "2026-01-10", "effectiveFrom": "2026-01-10", "expires": "2028-01-09", "dataCategories": ["Condition"] }
+                  "signedOn": "2026-01-10", "effectiveFrom": "2026-01-10", "expires": "2028-01-09", "dataCategories": ["Condition"],
+                  "document": { "blobName": "WCR-DSA-2026/v1.0/a.pdf", "sha256": "4a3cdfae6f291c8f544daea5b72905cf9e74c1ed427d831ad0d7ca00c73c794d", "size": 1024, "contentType": "application/pdf", "uploadedAt": "2026-01-10T09:00:00Z", "uploadedBy": "admin" } }
               ]
             }
             """);

@@ -100,6 +100,13 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
         page.Console += (_, message) =>
         {
             // A refusal page's own status (403) is logged by Chromium as a failed load; tests assert that status themselves.
+            // The design system's CSS names the NHS fonts on assets.nhs.uk; the pages' Content-Security-Policy (fonts from the
+            // gateway only) blocks them, and the pages fall back to Arial, as they did when the fonts could not be fetched.
+            if (message.Type == "error" && message.Text.Contains("https://assets.nhs.uk/fonts/", StringComparison.Ordinal) && message.Text.Contains("font-src 'self'", StringComparison.Ordinal))
+            {
+                return;
+            }
+
             if (message.Type == "error" && !(message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal) && message.Location.StartsWith(page.Url, StringComparison.Ordinal)))
             {
                 session.Errors.Add($"console: {message.Text} ({message.Location})");

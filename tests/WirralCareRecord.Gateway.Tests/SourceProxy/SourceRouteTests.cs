@@ -144,7 +144,7 @@ public sealed class SourceRouteTests : IDisposable
         {
             registry.Agreements[0].Revoked = true;
             // The caller keeps an agreement of its own, so sign-in passes and the refusal is about RBL's data.
-            registry.Agreements.Add(new() { Id = "GP-ONLY", Providers = ["N85001"], Consumers = ["N85001"], EffectiveFrom = today.AddDays(-1), Expires = today.AddDays(30) });
+            registry.Agreements.Add(new() { Id = "GP-ONLY", Providers = ["N85001"], Consumers = ["N85001"], EffectiveFrom = today.AddDays(-1), Expires = today.AddDays(30), Document = GatewayHost.SignedDocument });
         });
 
         var response = await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");

@@ -18,7 +18,7 @@ internal static class AuditorEndpoints
 
     public static IEndpointRouteBuilder MapAuditorEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var audit = endpoints.MapGroup("/audit").RequireAuthorization(Policies.Auditor);
+        var audit = endpoints.MapGroup("/audit").RequireAuthorization(Policies.Auditor).AddEndpointFilter(AuditorAccess.FilterAsync);
         audit.MapGet("/AuditEvent", SearchAsync);
         audit.MapGet("/$export", ExportAsync);
         audit.MapGet("/$verify", VerifyAsync);
@@ -57,7 +57,7 @@ internal static class AuditorEndpoints
     /// The log as stored, blob by blob (oldest first), streamed as NDJSON: byte for byte what was written, so the
     /// export can be verified with the same chain.
     /// </summary>
-    private static async Task ExportAsync(HttpContext context, AuditLogReader reader, TimeProvider time, string? start = null, string? end = null)
+    private static async Task<IResult> ExportAsync(HttpContext context, AuditLogReader reader, TimeProvider time, string? start = null, string? end = null)
     {
         var (first, last) = Range(start, end, time, AuditQuery.MaxDays, required: true);
         var blobs = new List<AuditLogBlob>();
@@ -67,16 +67,19 @@ internal static class AuditorEndpoints
             blobs.AddRange(await ReadingLog(() => reader.BlobsAsync(day1, context.RequestAborted)));
         }
 
-        context.Response.ContentType = NdjsonMediaType;
-        foreach (var blob in blobs)
+        // Streamed after the auditor's own query event is recorded (the endpoint filter runs before a result executes).
+        return Results.Stream(async body =>
         {
-            var bytes = await reader.ReadAllAsync(blob.Name, context.RequestAborted);
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
-            if (bytes.Length > 0 && bytes.Span[^1] != (byte)'\n')
+            foreach (var blob in blobs)
             {
-                await context.Response.Body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
+                var bytes = await reader.ReadAllAsync(blob.Name, context.RequestAborted);
+                await body.WriteAsync(bytes, context.RequestAborted);
+                if (bytes.Length > 0 && bytes.Span[^1] != (byte)'\n')
+                {
+                    await body.WriteAsync("\n"u8.ToArray(), context.RequestAborted);
+                }
             }
-        }
+        }, NdjsonMediaType);
     }
 
     private static async Task<FhirResult> VerifyAsync(HttpContext context, AuditChainVerifier verifier, string? date = null)

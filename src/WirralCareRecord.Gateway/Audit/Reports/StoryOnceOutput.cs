@@ -72,16 +72,21 @@ internal static class StoryOnceOutput
         return measureReport;
     }
 
+    /// <summary>
+    /// The report as CSV per RFC 4180 (CRLF line ends; a field with a comma, quote or line break is quoted, quotes
+    /// doubled). Every text field is also neutralised for spreadsheets: one starting with <c>=</c>, <c>+</c>, <c>-</c>,
+    /// <c>@</c>, a tab or a carriage return is prefixed with <c>'</c>, so a value from a token or the log is never run as a formula (OWASP CSV injection).
+    /// </summary>
     public static string ToCsv(StoryOnceReport report)
     {
         var csv = new StringBuilder();
         csv.Append("period,start,end,scope,code,setting,")
             .Append("retrievals,distinct_staff,staff_retrieving_counted,staff_count,staff_proportion,distinct_patients,")
             .Append("settings_returned,settings_returned_by_kind,multi_setting_retrievals,multi_setting_share,")
-            .Append("failed_source_reads,not_found,refusals,break_glass\n");
+            .Append("failed_source_reads,not_found,refusals,break_glass\r\n");
         foreach (var f in report.Figures)
         {
-            csv.AppendJoin(',', [
+            csv.AppendJoin(',', new[] {
                 f.Period.Label,
                 Date(f.Period.Start),
                 Date(f.Period.End),
@@ -102,11 +107,23 @@ internal static class StoryOnceOutput
                 Number(f.NotFound),
                 Number(f.Refusals),
                 Number(f.BreakGlass),
-            ]);
-            csv.Append('\n');
+            }.Select(CsvField));
+            csv.Append("\r\n");
         }
 
         return csv.ToString();
+    }
+
+    /// <summary>One CSV field: neutralised if it could start a formula, then quoted if RFC 4180 needs it.</summary>
+    internal static string CsvField(string? value)
+    {
+        var text = value ?? "";
+        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            text = "'" + text;
+        }
+
+        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
     }
 
     private static List<MeasureReport.PopulationComponent> Populations(MeasureGroup group, StoryOnceFigures figures)

@@ -7,35 +7,37 @@ using WirralCareRecord.Gateway.PatientMatching;
 
 namespace WirralCareRecord.Gateway.Pages.Auditing;
 
-/// <summary>Search the access log by patient, user, organisation and dates: the auditor API's search, as a form.</summary>
+/// <summary>
+/// Search the access log by patient, user, organisation and dates: the auditor API's search, as a form. The form is
+/// posted, so the patient's NHS number travels in the body and never in an address; the search is itself audited.
+/// </summary>
 public sealed class SearchModel(TimeProvider time) : PageModel
 {
-    [BindProperty(SupportsGet = true)]
+    [BindProperty]
     public string? Patient { get; set; }
 
-    [BindProperty(SupportsGet = true)]
+    [BindProperty]
     public string? Agent { get; set; }
 
-    [BindProperty(SupportsGet = true)]
+    [BindProperty]
     public string? Organisation { get; set; }
 
-    [BindProperty(SupportsGet = true)]
+    [BindProperty]
     public string? From { get; set; }
 
-    [BindProperty(SupportsGet = true)]
+    [BindProperty]
     public string? To { get; set; }
 
     public string? Problem { get; private set; }
 
     public IReadOnlyList<AuditRow>? Results { get; private set; }
 
-    public async Task OnGetAsync(bool search = false)
+    public void OnGet()
     {
-        if (!search)
-        {
-            return;
-        }
+    }
 
+    public async Task OnPostAsync()
+    {
         var parameters = new Dictionary<string, StringValues>(StringComparer.Ordinal);
         if (!string.IsNullOrWhiteSpace(Patient))
         {

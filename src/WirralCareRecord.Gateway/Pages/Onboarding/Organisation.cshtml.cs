@@ -55,7 +55,7 @@ public sealed class OrganisationModel(IOrganisationRegistry registry) : PageMode
         try
         {
             await OrganisationAdminEndpoints.RunFlowTestAsync(
-                odsCode, new FlowTestRequest(testNhsNumber ?? ""), registry, Service<FlowTester>(), Service<AdminActions>(), HttpContext);
+                odsCode, new FlowTestRequest(testNhsNumber), registry, Service<FlowTester>(), Service<AdminActions>(), Service<IOptions<RegistryOptions>>(), HttpContext);
             Done = "Flow test run: see the newest report below.";
         }
         catch (RegistryRefusal refusal)
