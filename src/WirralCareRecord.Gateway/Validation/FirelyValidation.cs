@@ -188,9 +188,18 @@ internal sealed class FirelyValidation
 
     private sealed record Pooled(Validator Validator, LiteralReferenceResolver References);
 
-    /// <summary>"Not checked" answers become information; what the validator says inside a reference stand-in is dropped.</summary>
+    /// <summary>
+    /// "Not checked" answers become information. A code that does not exist in its own code system (one the gateway
+    /// holds in full) is an error whatever the binding's strength: it is not a choice outside a value set but a
+    /// mistake, as the gateway's validator before Firely reported it.
+    /// </summary>
     private static IssueAssertion? Transform(IssueAssertion issue)
     {
+        if (issue.Severity is OperationOutcome.IssueSeverity.Warning or OperationOutcome.IssueSeverity.Information && issue.Message.Contains("does not exist in the code system", StringComparison.Ordinal))
+        {
+            return issue.WithSeverity(OperationOutcome.IssueSeverity.Error);
+        }
+
         if (issue.Message.Contains(NotCheckedTerminologyService.NotChecked, StringComparison.Ordinal))
         {
             var start = issue.Message.IndexOf(NotCheckedTerminologyService.NotChecked, StringComparison.Ordinal);
@@ -216,6 +225,12 @@ internal sealed class FirelyValidation
             if (!issue.Expression.Any() && issue.Location.Any())
             {
                 issue.Expression = [.. issue.Location];
+            }
+
+            // Firely puts its message in details.text and an element-definition trace in diagnostics; callers show diagnostics.
+            if (issue.Details?.Text is { Length: > 0 } message)
+            {
+                issue.Diagnostics = message;
             }
 
             var text = issue.Details?.Text ?? issue.Diagnostics ?? string.Empty;
