@@ -130,7 +130,8 @@ public sealed partial class DataQualityFigures(TimeProvider time)
     [GeneratedRegex(@"\[\d+\]")]
     private static partial Regex Position();
 
-    [GeneratedRegex(@"(?<quote>['""])(?<value>[^'""]*)\k<quote>")]
+    // Firely quotes values in single quotes; double quotes hold a constraint's own description, which is rule text.
+    [GeneratedRegex(@"(?<quote>')(?<value>[^']*)'")]
     private static partial Regex Quoted();
 
     [GeneratedRegex(@"\d{3,}")]

@@ -91,6 +91,9 @@ internal sealed class FirelyValidation
     public static FirelyValidation For(string profilesPath, string conformancePath) =>
         Instances.GetOrAdd(Path.GetFullPath(profilesPath) + "|" + Path.GetFullPath(conformancePath), _ => new Lazy<FirelyValidation>(() => new FirelyValidation(profilesPath, conformancePath))).Value;
 
+    /// <summary>A set-up of its own, sharing nothing with <see cref="For"/>'s (cold: tests and the benchmark measure one).</summary>
+    public static FirelyValidation Create(string profilesPath, string conformancePath) => new(profilesPath, conformancePath);
+
     /// <summary>The Wirral profile for a resource type, if there is one.</summary>
     public string? WirralProfileFor(string resourceType) => WirralProfiles.GetValueOrDefault(resourceType);
 

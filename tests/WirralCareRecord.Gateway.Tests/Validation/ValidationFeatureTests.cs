@@ -55,7 +55,7 @@ public sealed class ValidationFeatureTests : IDisposable
         var outcome = validator.Validate(patient);
 
         // Assert
-        Assert.Equal("Patient.birthDate: minimum required = 1, but only found 0.", Assert.Single(outcome.Errors()).Diagnostics);
+        Assert.Equal("Missing required member: 'birthDate'", Assert.Single(outcome.Errors()).Diagnostics);
         Assert.True(validator.HasProfile(Definitions.Wirral + "WCR-Patient"));
         Assert.Same(Definitions.Engine, host.Services.GetRequiredService<ProfileLibrary>().Validation);
     }
