@@ -112,7 +112,7 @@ internal static class OrganisationAdminEndpoints
                 throw RegistryRefusal.Invalid([$"The ODS code cannot change ({current.OdsCode} in the address, {body} in the body); register the new code instead."]);
             }
 
-            var organisation = Build(request, current.OdsCode, current.State, registry, urls) with { LastFlowTest = current.LastFlowTest };
+            var organisation = Build(request, current.OdsCode, current.State, registry, urls) with { LastFlowTest = current.LastFlowTest, RecordSystem = current.RecordSystem };
             return registry.With(organisation, new RegistryChange($"Organization/{current.OdsCode}", "details updated", actions.Now, actions.Actor(context), "Details updated"));
         });
         var organisation = updated.Find(odsCode)!;
