@@ -57,6 +57,7 @@ public static class PagesFeature
                 }
             });
 
+        builder.Services.AddScoped<Record.LetterReader>();
         var authentication = builder.Services.AddAuthentication();
         if (!builder.Environment.IsDevelopment() && AuthenticationFeature.EntraConfigured(builder.Configuration))
         {
