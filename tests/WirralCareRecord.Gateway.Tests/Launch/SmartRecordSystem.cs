@@ -182,7 +182,7 @@ public sealed class SmartRecordSystem : IDisposable
         var message = new ResponseMessage
         {
             StatusCode = 200,
-            BodyData = new BodyData { BodyAsString = $"<!DOCTYPE html><html lang=\"en\"><head><title>Practice system</title></head><body><ul>{rows}</ul></body></html>", DetectedBodyType = BodyType.String, Encoding = Encoding.UTF8 },
+            BodyData = new BodyData { BodyAsString = $"<!DOCTYPE html><html lang=\"en\"><head><title>Practice system</title><link rel=\"icon\" href=\"data:,\"></head><body><ul>{rows}</ul></body></html>", DetectedBodyType = BodyType.String, Encoding = Encoding.UTF8 },
         };
         message.AddHeader("Content-Type", "text/html; charset=utf-8");
         return message;

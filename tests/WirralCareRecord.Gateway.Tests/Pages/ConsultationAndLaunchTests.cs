@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Hl7.Fhir.Model;
 using Microsoft.Playwright;
 using WirralCareRecord.Gateway.Audit;
@@ -110,7 +109,8 @@ public sealed partial class PagesTests
 
         // And counted: the story-once report's local-system and context-launch figures for N85001.
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        using var auditor = browser.Gateway.CreateClient(browser.Issuer.CreateToken(role: "Auditor"));
+        using var auditor = new HttpClient { BaseAddress = new Uri(browser.BaseUrl) };
+        auditor.DefaultRequestHeaders.Authorization = new("Bearer", browser.Issuer.CreateToken(role: "Auditor"));
         var csv = (await auditor.GetStringAsync($"/audit/$story-once-report?start={today}&end={today}&_format=csv")).Split('\n');
         var header = csv[0].Split(',');
         var row = csv.Select(l => l.Split(',')).First(c => c.Length == header.Length && c[0] == "total" && c[3] == "organisation" && c[4] == "N85001");

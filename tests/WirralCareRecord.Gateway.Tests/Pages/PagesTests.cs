@@ -37,7 +37,7 @@ public sealed partial class PagesTests(PagesBrowser browser) : IClassFixture<Pag
         await session.SubmitAsync("button:has-text('Find record')");
 
         Assert.Equal("900 000 0009", await session.Page.InnerTextAsync("[data-testid=patient-nhs-number]"));
-        var sources = await session.Page.Locator("[data-testid=row-source]").AllInnerTextsAsync();
+        var sources = await session.Page.Locator("[data-testid=row-source]").AllTextContentsAsync();
         foreach (var ods in new[] { "N85001", "N85002", "RBL", "RY7" })
         {
             Assert.Contains(sources, s => s.Contains($"({ods})", StringComparison.Ordinal));
@@ -64,7 +64,7 @@ public sealed partial class PagesTests(PagesBrowser browser) : IClassFixture<Pag
         await session.SubmitAsync("button:has-text('Find record')");
 
         // The hospital's own record is not fetched back from itself: the other three sources' rows.
-        var sources = await session.Page.Locator("[data-testid=row-source]").AllInnerTextsAsync();
+        var sources = await session.Page.Locator("[data-testid=row-source]").AllTextContentsAsync();
         Assert.Contains(sources, s => s.Contains("(N85001)", StringComparison.Ordinal));
         Assert.Contains(sources, s => s.Contains("(RY7)", StringComparison.Ordinal));
         await session.ScreenshotAsync("record-tablet");
@@ -83,7 +83,7 @@ public sealed partial class PagesTests(PagesBrowser browser) : IClassFixture<Pag
 
         var notice = await session.Page.InnerTextAsync("[data-testid=source-notices]");
         Assert.Contains("RBL", notice, StringComparison.Ordinal);
-        var sources = await session.Page.Locator("[data-testid=row-source]").AllInnerTextsAsync();
+        var sources = await session.Page.Locator("[data-testid=row-source]").AllTextContentsAsync();
         Assert.DoesNotContain(sources, s => s.Contains("(RBL)", StringComparison.Ordinal));
         Assert.Contains(sources, s => s.Contains("(RY7)", StringComparison.Ordinal));
         await session.ScreenshotAsync("record-source-down");

@@ -83,7 +83,7 @@ public sealed class RecordView
 
     public IReadOnlyList<ItemSource> AllSources => [.. Sections.SelectMany(s => s.Items).SelectMany(i => i.Sources).DistinctBy(s => s.OdsCode).OrderBy(s => s.Name, StringComparer.Ordinal)];
 
-    private const int SummaryRows = 5;
+    private const int SummaryRows = 4;
 
     public static RecordView From(Bundle bundle, string nhsNumber, Func<string, OrganisationKind?>? settingOf = null)
     {
@@ -211,10 +211,14 @@ public sealed class RecordView
 
         void Differ(string label, Func<Fact, string?> value)
         {
-            var values = facts.Select(f => (f.Source, Value: value(f.Fact))).Where(v => v.Value is not null).ToList();
-            if (values.Select(v => label == "Dates differ" ? FormatDate(v.Value) : v.Value).Distinct(StringComparer.Ordinal).Count() > 1)
+            // Grouped by value, so four sources and one odd date read as two values, each with who holds it.
+            var values = facts.Select(f => (f.Source, Value: label == "Dates differ" ? FormatDate(value(f.Fact)) : value(f.Fact)))
+                .Where(v => v.Value is not null)
+                .GroupBy(v => v.Value!, StringComparer.Ordinal)
+                .ToList();
+            if (values.Count > 1)
             {
-                disagreements.Add($"{label}: " + string.Join("; ", values.Select(v => $"{(label == "Dates differ" ? FormatDate(v.Value) : v.Value)} ({v.Source.Name})")));
+                disagreements.Add($"{label}: " + string.Join("; ", values.Select(g => $"{g.Key} ({string.Join(", ", g.Select(v => v.Source.Name).Distinct(StringComparer.Ordinal))})")));
             }
         }
     }
@@ -227,13 +231,20 @@ public sealed class RecordView
         Condition c => new(Text(c.Code), null, Date(c.Onset) ?? c.RecordedDate, Code(c.ClinicalStatus)),
         MedicationStatement m => new(m.Medication is CodeableConcept cc ? Text(cc) : Text(null), Dosage(m.Dosage), Date(m.Effective) ?? m.DateAsserted, m.Status?.ToString().ToLowerInvariant()),
         MedicationRequest m => new(m.Medication is CodeableConcept cc ? Text(cc) : Text(null), Dosage(m.DosageInstruction), m.AuthoredOn, m.Status?.ToString().ToLowerInvariant()),
-        Encounter e => new(e.Type.Count > 0 ? Text(e.Type[0]) : e.Class?.Display ?? e.Class?.Code ?? "Encounter", e.ServiceProvider?.Display ?? e.Class?.Display, e.Period?.Start, e.Status?.ToString().ToLowerInvariant()),
+        Encounter e => EncounterFact(e),
         Observation o => new(Text(o.Code), ObservationValue(o), Date(o.Effective) ?? o.Issued?.ToString("o", CultureInfo.InvariantCulture), o.Status?.ToString().ToLowerInvariant()),
         Procedure p => new(Text(p.Code), null, Date(p.Performed), p.Status?.ToString().ToLowerInvariant()),
         Immunization i => new(Text(i.VaccineCode), null, Date(i.Occurrence), i.Status?.ToString().ToLowerInvariant()),
         DocumentReference d => new(d.Description ?? d.Content.FirstOrDefault()?.Attachment?.Title ?? (d.Type is null ? "Document" : Text(d.Type)), d.Type is null ? null : Text(d.Type), d.Date?.ToString("o", CultureInfo.InvariantCulture), null),
         _ => new($"{resource.TypeName}", null, null, null),
     };
+
+    private static Fact EncounterFact(Encounter e)
+    {
+        var what = e.Type.Count > 0 ? Text(e.Type[0]) : e.Class?.Display ?? e.Class?.Code ?? "Encounter";
+        var kind = e.Class?.Display ?? e.Class?.Code;
+        return new(what, kind is null || what.Contains(kind, StringComparison.OrdinalIgnoreCase) ? null : kind, e.Period?.Start, e.Status?.ToString().ToLowerInvariant());
+    }
 
     /// <summary>
     /// An observation's value with its unit. Blood pressure and other panels keep their values in <c>component</c>: shown
