@@ -83,7 +83,7 @@ public sealed class RecordView
 
     public IReadOnlyList<ItemSource> AllSources => [.. Sections.SelectMany(s => s.Items).SelectMany(i => i.Sources).DistinctBy(s => s.OdsCode).OrderBy(s => s.Name, StringComparer.Ordinal)];
 
-    private const int SummaryRows = 4;
+    private const int SummaryRows = 3;
 
     public static RecordView From(Bundle bundle, string nhsNumber, Func<string, OrganisationKind?>? settingOf = null)
     {
@@ -185,23 +185,43 @@ public sealed class RecordView
     {
         var first = copies[0].Entry.Resource!;
         var facts = copies.Select(c => (c.Source, Fact: Describe(c.Entry.Resource!))).ToList();
+        // Each source's latest copy speaks for it: a medicine issued twelve times is one current medicine, not twelve dates.
+        // A medicine is current at a source while any of its copies there is active.
+        var medicine = first is MedicationStatement or MedicationRequest;
+        var latest = facts.GroupBy(f => f.Source.OdsCode, StringComparer.Ordinal)
+            .Select(g => g.OrderByDescending(f => medicine && f.Fact.Status == "active").ThenByDescending(f => f.Fact.When ?? "", StringComparer.Ordinal).First())
+            .ToList();
         var disagreements = new List<string>();
-        if (copies.Count > 1)
+        if (latest.Count > 1)
         {
-            Differ("Dates differ", f => f.When);
-            Differ("Status differs", f => f.Status);
-            Differ("Values differ", f => f.Detail);
+            if (first is AllergyIntolerance or Condition or Immunization or Procedure)
+            {
+                Differ("Dates differ", f => FormatDate(f.When));
+            }
+
+            if (!medicine)
+            {
+                // A medicine's status differs across settings by design (a hospital's ends at discharge); an allergy's or problem's must not.
+                Differ("Status differs", f => f.Status);
+            }
+
+            if (first is Observation)
+            {
+                Differ("Values differ", f => f.Detail);
+            }
         }
 
-        var best = facts.FirstOrDefault(f => f.Fact.When is not null).Fact ?? facts[0].Fact;
+        var shown = medicine ? facts.OrderByDescending(f => f.Fact.When ?? "", StringComparer.Ordinal).First().Fact : facts.FirstOrDefault(f => f.Fact.When is not null).Fact ?? facts[0].Fact;
+        var statuses = latest.Select(f => f.Fact.Status).Where(s => s is not null).ToList();
         return new RecordItem
         {
             Type = first.TypeName,
             What = facts[0].Fact.What,
-            Detail = facts.Select(f => f.Fact.Detail).FirstOrDefault(d => d is not null),
-            When = FormatDate(best.When),
+            Detail = shown.Detail ?? facts.Select(f => f.Fact.Detail).FirstOrDefault(d => d is not null),
+            When = FormatDate(shown.When),
             Recorded = facts.Select(f => f.Fact.When).Where(w => w is not null).Max(StringComparer.Ordinal),
-            Status = facts.Select(f => f.Fact.Status).FirstOrDefault(s => s is not null),
+            // A medicine is current while any source holds it as active.
+            Status = statuses.Contains("active") ? "active" : statuses.FirstOrDefault(),
             Sources = [.. copies.Select(c => c.Source).DistinctBy(s => s.OdsCode)],
             Disagreements = disagreements,
             Setting = settingOf?.Invoke(copies[0].Source.OdsCode),
@@ -212,7 +232,7 @@ public sealed class RecordView
         void Differ(string label, Func<Fact, string?> value)
         {
             // Grouped by value, so four sources and one odd date read as two values, each with who holds it.
-            var values = facts.Select(f => (f.Source, Value: label == "Dates differ" ? FormatDate(value(f.Fact)) : value(f.Fact)))
+            var values = latest.Select(f => (f.Source, Value: value(f.Fact)))
                 .Where(v => v.Value is not null)
                 .GroupBy(v => v.Value!, StringComparer.Ordinal)
                 .ToList();
@@ -227,7 +247,7 @@ public sealed class RecordView
 
     private static Fact Describe(Resource resource) => resource switch
     {
-        AllergyIntolerance a => new(Text(a.Code), Reaction(a), a.RecordedDate ?? Date(a.Onset), Code(a.ClinicalStatus)),
+        AllergyIntolerance a => new(Text(a.Code), Reaction(a), Date(a.Onset) ?? a.RecordedDate, Code(a.ClinicalStatus)),
         Condition c => new(Text(c.Code), null, Date(c.Onset) ?? c.RecordedDate, Code(c.ClinicalStatus)),
         MedicationStatement m => new(m.Medication is CodeableConcept cc ? Text(cc) : Text(null), Dosage(m.Dosage), Date(m.Effective) ?? m.DateAsserted, m.Status?.ToString().ToLowerInvariant()),
         MedicationRequest m => new(m.Medication is CodeableConcept cc ? Text(cc) : Text(null), Dosage(m.DosageInstruction), m.AuthoredOn, m.Status?.ToString().ToLowerInvariant()),
@@ -235,9 +255,16 @@ public sealed class RecordView
         Observation o => new(Text(o.Code), ObservationValue(o), Date(o.Effective) ?? o.Issued?.ToString("o", CultureInfo.InvariantCulture), o.Status?.ToString().ToLowerInvariant()),
         Procedure p => new(Text(p.Code), null, Date(p.Performed), p.Status?.ToString().ToLowerInvariant()),
         Immunization i => new(Text(i.VaccineCode), null, Date(i.Occurrence), i.Status?.ToString().ToLowerInvariant()),
-        DocumentReference d => new(d.Description ?? d.Content.FirstOrDefault()?.Attachment?.Title ?? (d.Type is null ? "Document" : Text(d.Type)), d.Type is null ? null : Text(d.Type), d.Date?.ToString("o", CultureInfo.InvariantCulture), null),
+        DocumentReference d => LetterFact(d),
         _ => new($"{resource.TypeName}", null, null, null),
     };
+
+    private static Fact LetterFact(DocumentReference d)
+    {
+        var what = d.Description ?? d.Content.FirstOrDefault()?.Attachment?.Title ?? (d.Type is null ? "Document" : Text(d.Type));
+        var kind = d.Type is null ? null : Text(d.Type);
+        return new(what, kind is null || string.Equals(kind, what, StringComparison.OrdinalIgnoreCase) ? null : kind, d.Date?.ToString("o", CultureInfo.InvariantCulture), null);
+    }
 
     private static Fact EncounterFact(Encounter e)
     {
