@@ -80,8 +80,9 @@ internal static class StoryOnceOutput
         csv.Append("period,start,end,scope,code,setting,")
             .Append("retrievals,distinct_staff,staff_retrieving_counted,staff_count,staff_proportion,distinct_patients,")
             .Append("settings_returned,settings_returned_by_kind,multi_setting_retrievals,multi_setting_share,")
-            .Append("local_system_retrievals,local_system_share,context_launch_retrievals,")
-            .Append("failed_source_reads,not_found,refusals,break_glass\n");
+            .Append("failed_source_reads,not_found,refusals,break_glass,")
+            // Added later: at the end, so readers of the earlier columns by position are unaffected.
+            .Append("local_system_retrievals,local_system_share,context_launch_retrievals\n");
         foreach (var f in report.Figures)
         {
             csv.AppendJoin(',', [
@@ -101,13 +102,13 @@ internal static class StoryOnceOutput
                 string.Join(';', report.SettingsByKind(f).Select(k => $"{k.Setting}:{Number(k.Organisations)}")),
                 Number(f.MultiSetting),
                 Ratio(f.MultiSettingShare),
-                Number(f.FromLocalSystem),
-                Ratio(f.LocalSystemShare),
-                Number(f.ContextLaunch),
                 Number(f.FailedSource),
                 Number(f.NotFound),
                 Number(f.Refusals),
                 Number(f.BreakGlass),
+                Number(f.FromLocalSystem),
+                Ratio(f.LocalSystemShare),
+                Number(f.ContextLaunch),
             ]);
             csv.Append('\n');
         }
