@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using WirralCareRecord.Demo.Hosting;
+using WirralCareRecord.Demo.PracticeSystem;
 
 if (!DemoCommandLine.TryParse(args, out var options, out var error))
 {
@@ -21,11 +22,16 @@ if (options.SourcesOnly)
     return 0;
 }
 
-var seedPath = DemoRegistrySeed.Write(sources, workFolder);
+// Riverside Medical Centre's own record system, from which the gateway opens by SMART context launch.
+await using var practice = new DemoPracticeSystem(WirralCareRecord.Demo.Population.SyntheticPopulation.RiversideMedicalCentre);
+await practice.StartAsync();
+var seedPath = DemoRegistrySeed.Write(sources, workFolder, practice);
 await using var gateway = DemoGateway.Build(options.RemainingArgs, seedPath, workFolder);
 await DemoRegistrySeed.StoreDocumentAsync(gateway.Services.GetRequiredService<WirralCareRecord.Gateway.Storage.IBlobStores>());
 await gateway.StartAsync();
-DemoConsole.PrintGateway(DemoGateway.ListeningUrl(gateway));
+practice.GatewayUrl = DemoGateway.ListeningUrl(gateway);
+DemoConsole.PrintGateway(practice.GatewayUrl);
+DemoConsole.PrintPracticeSystem(practice);
 DemoConsole.PrintStopHint();
 await gateway.WaitForShutdownAsync();
 return 0;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using WirralCareRecord.Benchmarks;
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report] [--out folder]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation] [--out folder]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
@@ -21,6 +21,7 @@ await Run("throughput", () => Scenarios.ThroughputAsync(plan, results));
 await Run("audit", () => Scenarios.AuditAsync(plan, results, ""));
 await Run("audit", AzuriteAuditAsync);
 await Run("report", () => ReportBench.RunAsync(plan, results));
+await Run("validation", () => ValidationBench.RunAsync(plan, results));
 using (var self = Process.GetCurrentProcess())
 {
     results.Figures["process_peak_working_set_mb"] = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1);

@@ -43,5 +43,13 @@ internal static class DemoConsole
         Console.WriteLine();
     }
 
+    public static void PrintPracticeSystem(PracticeSystem.DemoPracticeSystem practice)
+    {
+        Console.WriteLine($"{practice.Practice.Name}'s practice system (a SMART on FHIR EHR): {practice.Url}/");
+        Console.WriteLine("  Open it in a browser and press \"Wirral Care Record\" beside a patient: the gateway opens that patient's combined");
+        Console.WriteLine("  record by context launch, nothing typed. The gateway's own pages (sign in, then Find a record) are at the address above.");
+        Console.WriteLine();
+    }
+
     public static void PrintStopHint() => Console.WriteLine("Press Ctrl+C to stop.");
 }

@@ -35,7 +35,8 @@ internal static class DemoRegistrySeed
 
     private static string DocumentBlobName => $"{AgreementId}/v{AgreementVersion}/{Convert.ToHexStringLower(SHA256.HashData(SignedAgreementPdf))}.pdf";
 
-    public static string Write(DemoSourceSet sources, string folder)
+    /// <param name="practice">A practice's own record system, registered as that practice's SMART launch issuer; none when null.</param>
+    public static string Write(DemoSourceSet sources, string folder, PracticeSystem.DemoPracticeSystem? practice = null)
     {
         var today = DateOnly.FromDateTime(DateTime.Today);
         var states = new Dictionary<string, LifecycleState>
@@ -64,6 +65,9 @@ internal static class DemoRegistrySeed
                 LastFlowTest = s.Organisation == SyntheticPopulation.LiscardGroupPractice
                     ? null
                     : new FlowTestSummary("seeded", DateTimeOffset.UtcNow.AddDays(-7), true, "Passed before the demo registry was written."),
+                RecordSystem = practice is not null && practice.Practice.OdsCode == s.Organisation.OdsCode
+                    ? new RecordSystem(practice.Issuer, PracticeSystem.DemoPracticeSystem.ClientId)
+                    : null,
             }), SocialCare],
 
             // Dated from today, so the demo's agreement is always in force however long after it is run.

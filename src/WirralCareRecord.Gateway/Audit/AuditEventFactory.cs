@@ -27,6 +27,9 @@ public static class AuditEventFactory
     /// <summary>The query entity's detail holding the HTTP status the caller was answered with.</summary>
     public const string HttpStatusDetail = "http-status";
 
+    /// <summary>The query entity's detail saying how the record was reached (<see cref="AccessChannel"/>): local-system, context-launch or gateway-pages.</summary>
+    public const string ChannelDetail = "channel";
+
     /// <summary>A source entity's detail naming the source's kind of care setting when it was read (<see cref="OrganisationKind"/>).</summary>
     public const string SettingDetail = "setting";
 
@@ -129,6 +132,7 @@ public static class AuditEventFactory
             [
                 new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) },
                 new AuditEvent.DetailComponent { Type = HttpStatusDetail, Value = new FhirString(access.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+                new AuditEvent.DetailComponent { Type = ChannelDetail, Value = new FhirString(ChannelCode(access.Channel)) },
                 .. access.BreakGlassReason is null ? [] : new[] { new AuditEvent.DetailComponent { Type = "break-glass-reason", Value = new FhirString(access.BreakGlassReason) } },
             ],
         });
@@ -154,4 +158,21 @@ public static class AuditEventFactory
 
         return audit;
     }
+
+    /// <summary>The channel as the audit log writes it.</summary>
+    public static string ChannelCode(AccessChannel channel) => channel switch
+    {
+        AccessChannel.ContextLaunch => "context-launch",
+        AccessChannel.GatewayPages => "gateway-pages",
+        _ => "local-system",
+    };
+
+    /// <summary>The channel a stored code names; null for events written before channels were recorded.</summary>
+    public static AccessChannel? ChannelOf(string? code) => code switch
+    {
+        "local-system" => AccessChannel.LocalSystem,
+        "context-launch" => AccessChannel.ContextLaunch,
+        "gateway-pages" => AccessChannel.GatewayPages,
+        _ => null,
+    };
 }

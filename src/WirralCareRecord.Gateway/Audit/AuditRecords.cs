@@ -6,6 +6,22 @@ namespace WirralCareRecord.Gateway.Audit;
 /// <param name="Outcome">A code from the gateway's <c>wcr-source-outcome</c> CodeSystem.</param>
 public sealed record SourceAuditEntry(string OdsCode, string Outcome, int Resources, int Withheld, int Calls);
 
+/// <summary>
+/// How the clinician reached the record. The outcomes framework counts retrievals "from their local system": by the
+/// local system's own API call, or by a context launch from it.
+/// </summary>
+public enum AccessChannel
+{
+    /// <summary>The clinician's own record system called the gateway's API (a bearer token).</summary>
+    LocalSystem,
+
+    /// <summary>A SMART App Launch EHR launch from the clinician's own record system, which named the patient.</summary>
+    ContextLaunch,
+
+    /// <summary>The gateway's own web pages, signed in there and the NHS number typed.</summary>
+    GatewayPages,
+}
+
 /// <summary>The kind of access being audited; each maps to a BALP pattern.</summary>
 public enum AccessKind
 {
@@ -41,6 +57,9 @@ public sealed record AccessAudit(
     string? BreakGlassReason = null,
     string? Subject = null)
 {
+    /// <summary>How the caller reached the gateway; recorded with every access.</summary>
+    public AccessChannel Channel { get; init; } = AccessChannel.LocalSystem;
+
     /// <summary>An access by <paramref name="caller"/> (null when the caller could not be identified).</summary>
     public static AccessAudit For(
         CallerIdentity? caller,
@@ -66,5 +85,6 @@ public sealed record AccessAudit(
             description,
             sources,
             breakGlassReason,
-            subject);
+            subject)
+        { Channel = caller?.Channel ?? AccessChannel.LocalSystem };
 }

@@ -14,6 +14,18 @@ public sealed record CallerIdentity(string UserId, string? DisplayName, IReadOnl
 {
     public const string DirectCare = "TREAT";
 
+    /// <summary>The authentication type of a page user's cookie identity (signed in on the gateway's pages).</summary>
+    public const string PagesAuthenticationType = "WcrPages";
+
+    /// <summary>The authentication type of a cookie identity made by a SMART context launch.</summary>
+    public const string ContextLaunchAuthenticationType = "WcrContextLaunch";
+
+    /// <summary>
+    /// How the caller reached the gateway, from how it authenticated (never from a claim a token could carry): a
+    /// bearer token is the local system's API call; the page cookie says whether it began with a context launch.
+    /// </summary>
+    public Audit.AccessChannel Channel { get; init; } = Audit.AccessChannel.LocalSystem;
+
     /// <summary>For a token of the NHS CIS2 shape, the role selected at sign-in as the gateway read it; null for Entra-shaped tokens.</summary>
     public Cis2Sign? Cis2 { get; init; }
 
@@ -34,12 +46,18 @@ public sealed record CallerIdentity(string UserId, string? DisplayName, IReadOnl
         var id = user.FindFirst("oid")?.Value ?? user.FindFirst("sub")?.Value ?? user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? "unknown";
         var name = user.FindFirst("name")?.Value;
         var purpose = user.FindFirst(options.PurposeClaimType)?.Value ?? DirectCare;
+        var channel = user.Identity.AuthenticationType switch
+        {
+            ContextLaunchAuthenticationType => Audit.AccessChannel.ContextLaunch,
+            PagesAuthenticationType => Audit.AccessChannel.GatewayPages,
+            _ => Audit.AccessChannel.LocalSystem,
+        };
 
         if (Cis2Claims.IsCis2(user))
         {
             var sign = Cis2Claims.Read(user);
             var roles = sign.Selected is { } selected ? Cis2Claims.GatewayRoles(selected, options.Cis2) : [];
-            return new CallerIdentity(id, name, roles, Onboarding.OdsCode.IsValid(sign.Selected?.OrgCode) ? sign.Selected?.OrgCode : null, purpose) { Cis2 = sign };
+            return new CallerIdentity(id, name, roles, Onboarding.OdsCode.IsValid(sign.Selected?.OrgCode) ? sign.Selected?.OrgCode : null, purpose) { Cis2 = sign, Channel = channel };
         }
 
         var appRoles = user.FindAll("roles").Concat(user.FindAll(ClaimTypes.Role)).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
@@ -47,7 +65,7 @@ public sealed record CallerIdentity(string UserId, string? DisplayName, IReadOnl
 
         // Only an ODS code counts as an organisation: anything else (a formula, markup, a long string) is treated as no
         // organisation, so it is refused at sign-in and never reaches the audit log, its reports or their CSV.
-        return new CallerIdentity(id, name, appRoles, Onboarding.OdsCode.IsValid(ods) ? ods : null, purpose);
+        return new CallerIdentity(id, name, appRoles, Onboarding.OdsCode.IsValid(ods) ? ods : null, purpose) { Channel = channel };
     }
 
     public bool HasRole(string role) => Roles.Contains(role, StringComparer.Ordinal);

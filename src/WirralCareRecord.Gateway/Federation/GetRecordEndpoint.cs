@@ -43,7 +43,7 @@ internal static class GetRecordEndpoint
         GatewayTelemetry Telemetry,
         FederationMetrics Metrics,
         IOptions<GatewayAuthenticationOptions> AuthenticationOptions,
-        Validation.SourceResponseValidator SourceValidation,
+        Validation.ISourceAnswerSampler DataQualitySampler,
         PublicBaseAddress PublicBase);
 
     internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
@@ -114,7 +114,7 @@ internal static class GetRecordEndpoint
             }
 
             var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices);
-            services.SourceValidation.Annotate(bundle, correlationId);
+            context.Response.OnCompleted(() => { foreach (var r in results) { services.DataQualitySampler.Offer(r.OdsCode, r.Patient is null ? r.Resources : [r.Patient, .. r.Resources]); } return Task.CompletedTask; });
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new FhirResult(bundle);

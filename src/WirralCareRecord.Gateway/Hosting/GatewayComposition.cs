@@ -2,6 +2,7 @@ using WirralCareRecord.Gateway.Audit;
 using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Conformance;
 using WirralCareRecord.Gateway.Federation;
+using WirralCareRecord.Gateway.Launch;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Pages;
 using WirralCareRecord.Gateway.SourceProxy;
@@ -32,6 +33,7 @@ public static class GatewayComposition
         builder.AddValidation();
         builder.AddGatewayHealth();
         builder.AddPages();
+        builder.AddLaunch();
         return builder;
     }
 
@@ -50,6 +52,7 @@ public static class GatewayComposition
         app.MapAuditorEndpoints();
         app.MapOnboardingAdmin();
         app.MapSourceProxy();
+        app.MapLaunch();
         app.MapPages();
         app.MapFhirFallback();
         return app;

@@ -28,6 +28,21 @@ public enum LifecycleState
 /// <summary>Someone to call about an organisation's part in the record (IG lead, system supplier, practice manager).</summary>
 public sealed record OrganisationContact(string Name, string Role, string? Email = null, string? Phone = null);
 
+/// <summary>
+/// The organisation's own record system (EMIS, SystmOne, Cerner Millennium...) as a SMART on FHIR EHR: a context launch
+/// from it names this organisation. See https://hl7.org/fhir/smart-app-launch/app-launch.html.
+/// </summary>
+/// <param name="Issuer">The <c>iss</c> the system sends on launch: its FHIR base URL, without a trailing slash.</param>
+/// <param name="ClientId">The gateway's client id as registered with that system (a public client using PKCE).</param>
+public sealed record RecordSystem(string Issuer, string ClientId)
+{
+    /// <summary>Issuers compare without a trailing slash and ignoring case in scheme and host, as URLs do.</summary>
+    public bool Issued(string iss) =>
+        Uri.TryCreate(iss.TrimEnd('/'), UriKind.Absolute, out var given)
+        && Uri.TryCreate(Issuer.TrimEnd('/'), UriKind.Absolute, out var own)
+        && Uri.Compare(given, own, UriComponents.AbsoluteUri, UriFormat.UriEscaped, StringComparison.Ordinal) == 0;
+}
+
 /// <summary>The outcome of an organisation's most recent flow test; the full report is kept beside the registry.</summary>
 public sealed record FlowTestSummary(string ReportId, DateTimeOffset RanAt, bool Passed, string Summary);
 
@@ -91,6 +106,9 @@ public sealed record Organisation(
 
     /// <summary>How the gateway authenticates to this source.</summary>
     public SourceAuthentication Authentication { get; init; } = SourceAuthentication.None;
+
+    /// <summary>The organisation's record system, when clinicians open the record from it by context launch; null otherwise.</summary>
+    public RecordSystem? RecordSystem { get; init; }
 
     /// <summary>Increases with every change; the organisation's ETag, so two admins never overwrite each other.</summary>
     public int Revision { get; init; } = 1;

@@ -36,6 +36,10 @@ public sealed class RegistryDocument
         public List<OrganisationContact> Contacts { get; set; } = [];
         public FlowTestSummary? LastFlowTest { get; set; }
         public SourceAuthentication? Authentication { get; set; }
+
+        /// <summary>Optional: the organisation's record system for SMART context launch (absent in older registries).</summary>
+        public RecordSystem? RecordSystem { get; set; }
+
         public int Revision { get; set; } = 1;
         public ProposedConnectionChange? PendingConnectionChange { get; set; }
         public LifecycleState? ResumeAfterFlowTest { get; set; }
@@ -81,6 +85,7 @@ public sealed class RegistryDocument
             Contacts = [.. o.Contacts], LastFlowTest = o.LastFlowTest, Revision = o.Revision,
             Authentication = o.Authentication.Mode == SourceAuthenticationMode.None ? null : o.Authentication,
             PendingConnectionChange = o.PendingConnectionChange, ResumeAfterFlowTest = o.ResumeAfterFlowTest,
+            RecordSystem = o.RecordSystem,
         })],
         Agreements = [.. snapshot.Agreements.Select(a => new AgreementEntry
         {
@@ -119,6 +124,20 @@ public sealed class RegistryDocument
                 continue;
             }
 
+            if (o.RecordSystem is { } system
+                && (!Uri.TryCreate(system.Issuer, UriKind.Absolute, out var issuer) || (issuer.Scheme != Uri.UriSchemeHttp && issuer.Scheme != Uri.UriSchemeHttps) || string.IsNullOrWhiteSpace(system.ClientId)))
+            {
+                problems.Add($"organisations[{i}] ({o.OdsCode}) recordSystem needs an absolute http(s) issuer and a clientId");
+                continue;
+            }
+
+            if (o.RecordSystem is { } launchSystem && organisations.Any(x => x.RecordSystem?.Issued(launchSystem.Issuer) == true))
+            {
+                // A launch must name exactly one organisation, or the wrong organisation's agreements would apply.
+                problems.Add($"organisations[{i}] ({o.OdsCode}) recordSystem issuer '{launchSystem.Issuer}' belongs to another organisation already");
+                continue;
+            }
+
             if (organisations.Any(x => string.Equals(x.OdsCode, o.OdsCode, StringComparison.OrdinalIgnoreCase)))
             {
                 problems.Add($"organisations[{i}] ({o.OdsCode}) appears more than once");
@@ -135,6 +154,7 @@ public sealed class RegistryDocument
                 Authentication = o.Authentication ?? SourceAuthentication.None,
                 PendingConnectionChange = o.PendingConnectionChange,
                 ResumeAfterFlowTest = o.ResumeAfterFlowTest,
+                RecordSystem = o.RecordSystem is { } own ? own with { Issuer = own.Issuer.TrimEnd('/') } : null,
             });
         }
 

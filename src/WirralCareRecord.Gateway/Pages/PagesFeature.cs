@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
@@ -19,7 +20,7 @@ namespace WirralCareRecord.Gateway.Pages;
 public static class PagesFeature
 {
     /// <summary>The cookie that carries a page user's sign-in.</summary>
-    public const string CookieScheme = "WcrPages";
+    public const string CookieScheme = CallerIdentity.PagesAuthenticationType;
 
     /// <summary>Entra ID sign-in for pages (OpenID Connect), outside Development.</summary>
     public const string OpenIdConnectScheme = "WcrPagesEntra";
@@ -44,6 +45,8 @@ public static class PagesFeature
                 });
                 options.Conventions.AllowAnonymousToPage("/SignIn");
                 options.Conventions.AllowAnonymousToPage("/AccessDenied");
+                // A context launch's problem pages are shown before anyone is signed in.
+                options.Conventions.AllowAnonymousToFolder("/Launch");
             })
             .ConfigureApplicationPartManager(parts =>
             {
@@ -58,6 +61,7 @@ public static class PagesFeature
                 }
             });
 
+        builder.Services.AddScoped<Record.LetterReader>();
         var authentication = builder.Services.AddAuthentication();
         if (!builder.Environment.IsDevelopment() && AuthenticationFeature.EntraConfigured(builder.Configuration))
         {
@@ -117,5 +121,16 @@ public static class PagesFeature
         // A shared-care record is often opened on shared workstations: a short idle timeout.
         cookie.ExpireTimeSpan = TimeSpan.FromMinutes(30);
         cookie.SlidingExpiration = true;
+        var signingIn = cookie.Events.OnSigningIn;
+        cookie.Events.OnSigningIn = async context =>
+        {
+            await signingIn(context);
+            // The audit's channel comes from the identity's authentication type, which no token can set: a page
+            // sign-in (development or Entra ID) is the gateway's pages unless the launch made it.
+            if (context.Principal?.Identity is ClaimsIdentity identity && identity.AuthenticationType != CallerIdentity.ContextLaunchAuthenticationType)
+            {
+                context.Principal = new ClaimsPrincipal(new ClaimsIdentity(identity.Claims, CallerIdentity.PagesAuthenticationType, identity.NameClaimType, identity.RoleClaimType));
+            }
+        };
     }
 }

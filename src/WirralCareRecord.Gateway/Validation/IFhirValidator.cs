@@ -3,10 +3,8 @@ using Hl7.Fhir.Model;
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
-/// Validates FHIR resources against the Wirral Care Record profiles, UK Core and base R4: cardinality, types,
-/// fixed and pattern values, slicing, bindings to value sets that can be expanded locally, FHIRPath invariants and
-/// references. Thread-safe; profiles are compiled once per process and validating a typical resource takes well
-/// under a millisecond.
+/// Validates FHIR resources with Firely.Fhir.Validation against the Wirral Care Record profiles, UK Core and base
+/// R4. Thread-safe (a pool of validators); the profiles are compiled once per process, in the background at start-up.
 /// </summary>
 public interface IFhirValidator
 {
@@ -16,10 +14,9 @@ public interface IFhirValidator
     /// </summary>
     /// <returns>
     /// Always at least one issue, as FHIR requires. Each problem has a severity and its FHIRPath location in
-    /// <c>expression</c> (<c>Patient.identifier[0].system</c>); a missing element is reported at its parent. The
-    /// resource is valid when no issue is an error or fatal (<see cref="OperationOutcome.Success"/>); with nothing
-    /// at all to report the outcome holds one information issue, "All OK". Codes from code systems the gateway does
-    /// not hold (SNOMED CT, dm+d, LOINC) are reported as information, "not checked", never as errors.
+    /// <c>expression</c>. The resource is valid when no issue is an error or fatal (<see cref="OperationOutcome.Success"/>);
+    /// with nothing at all to report the outcome holds one information issue, "All OK". SNOMED CT and dm+d codes,
+    /// and codes bound to value sets the gateway cannot expand, are reported as information, "Not checked".
     /// </returns>
     OperationOutcome Validate(Resource resource, string? profileUrl = null);
 

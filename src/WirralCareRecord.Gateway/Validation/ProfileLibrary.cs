@@ -1,42 +1,42 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using WirralCareRecord.Gateway.Validation.Rules;
 
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
-/// The gateway's definitions, loaded once: started by the background warm-up at start-up or by the first caller,
-/// whichever comes first, and shared by every host in the process (<see cref="ValidationEngine.For"/>).
+/// The process-wide <see cref="FirelyValidation"/>, loaded once: started by the background warm-up at start-up or
+/// by the first caller, whichever comes first. Loading means reading the definitions, generating the Wirral
+/// profiles' snapshots and compiling them on one validator (a few seconds).
 /// </summary>
 internal sealed class ProfileLibrary
 {
-    private readonly Lazy<Task<ValidationEngine>> _engine;
+    private readonly Lazy<Task<FirelyValidation>> _validation;
     private readonly ILogger<ProfileLibrary> _logger;
 
     public ProfileLibrary(IOptions<ValidationOptions> options, ILogger<ProfileLibrary> logger)
     {
         _logger = logger;
-        var paths = options.Value.Paths();
-        _engine = new Lazy<Task<ValidationEngine>>(() => Task.Run(() => Load(paths)));
+        var profiles = options.Value.Profiles;
+        _validation = new Lazy<Task<FirelyValidation>>(() => Task.Run(() => Load(profiles)));
     }
 
-    /// <summary>Wirral profiles that could not be compiled, by URL; empty when all are ready.</summary>
+    /// <summary>Wirral profiles without a snapshot, by URL; empty when all are ready.</summary>
     public IReadOnlyDictionary<string, string> Failures { get; private set; } = new Dictionary<string, string>();
 
     public int ProfileCount { get; private set; }
 
-    public Task<ValidationEngine> ReadyAsync() => _engine.Value;
+    public Task<FirelyValidation> ReadyAsync() => _validation.Value;
 
-    /// <summary>The engine, waiting for the load if it is still running (seconds, once per process).</summary>
-    public ValidationEngine Engine => _engine.Value.GetAwaiter().GetResult();
+    /// <summary>The validation set-up, waiting for the load if it is still running.</summary>
+    public FirelyValidation Validation => _validation.Value.GetAwaiter().GetResult();
 
-    private ValidationEngine Load(Definitions.DefinitionPaths paths)
+    private FirelyValidation Load(string profiles)
     {
-        var started = Stopwatch.GetTimestamp();
-        ValidationEngine engine;
+        FirelyValidation validation;
+        TimeSpan elapsed;
         try
         {
-            engine = ValidationEngine.For(paths);
+            validation = FirelyValidation.For(profiles, ValidationOptions.Conformance);
+            elapsed = validation.WarmUp();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -44,21 +44,16 @@ internal sealed class ProfileLibrary
             throw;
         }
 
-        // Compiling every Wirral profile now means a broken one shows in the logs and the readiness check at once.
-        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var profile in engine.Definitions.WirralProfiles)
+        // A broken profile shows in the logs and the readiness check at once.
+        var failures = validation.SnapshotProblems();
+        foreach (var (url, problem) in failures)
         {
-            if (profile.Url is null || engine.Profile(profile.Url) is null)
-            {
-                var problem = engine.CompileFailures.GetValueOrDefault(profile.Url ?? string.Empty, "no snapshot could be generated");
-                failures[profile.Url ?? profile.Id ?? "?"] = problem;
-                ValidationLog.ProfileFailed(_logger, profile.Url ?? profile.Id ?? "?", problem);
-            }
+            ValidationLog.ProfileFailed(_logger, url, problem);
         }
 
         Failures = failures;
-        ProfileCount = engine.Definitions.WirralProfiles.Count - failures.Count;
-        ValidationLog.ProfilesLoaded(_logger, ProfileCount, engine.Definitions.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return engine;
+        ProfileCount = validation.WirralProfiles.Count - failures.Count;
+        ValidationLog.ProfilesLoaded(_logger, ProfileCount, elapsed.TotalMilliseconds);
+        return validation;
     }
 }

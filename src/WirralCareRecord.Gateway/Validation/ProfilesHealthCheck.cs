@@ -3,8 +3,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
-/// Readiness: the profiles are loaded and every Wirral profile compiled. Waits for the load (a few seconds, once per
-/// process) rather than answering "not ready" while it runs, so a probe right after start-up sees the real state.
+/// Readiness: the profiles are loaded and every Wirral profile compiled ("13 profiles loaded"). Waits for the load
+/// (a few seconds, once per process, started in the background at start-up) rather than answering "not ready" while
+/// it runs, so a probe right after start-up sees the real state.
 /// </summary>
 internal sealed class ProfilesHealthCheck(ProfileLibrary library) : IHealthCheck
 {

@@ -2,15 +2,13 @@ using System.Diagnostics;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Hl7.Fhir.Utility;
-using WirralCareRecord.Gateway.Validation.Definitions;
-using WirralCareRecord.Gateway.Validation.Rules;
 
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
 /// <c>dotnet run --project src/WirralCareRecord.Gateway -- validate &lt;file-or-folder&gt;... [--profile url]
-/// [--definitions folder]</c>: validates FHIR JSON and XML files for onboarding teams, printing a line per file and its
-/// errors and warnings. Exits 0 when nothing has errors, 1 when something does, 2 when it could not run.
+/// [--profiles folder]</c>: validates FHIR JSON and XML files with Firely.Fhir.Validation for onboarding teams,
+/// printing a line per file and its errors and warnings. Exits 0 when nothing has errors, 1 when something does, 2 when it could not run.
 /// </summary>
 public static class ValidateCommand
 {
@@ -26,7 +24,7 @@ public static class ValidateCommand
         ArgumentNullException.ThrowIfNull(error);
         var inputs = new List<string>();
         string? profile = null;
-        string? definitions = null;
+        string? profilesFolder = null;
         var showInformation = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -35,8 +33,8 @@ public static class ValidateCommand
                 case "--profile" when i + 1 < args.Count:
                     profile = args[++i];
                     break;
-                case "--definitions" when i + 1 < args.Count:
-                    definitions = args[++i];
+                case "--profiles" when i + 1 < args.Count:
+                    profilesFolder = args[++i];
                     break;
                 case "--information":
                     showInformation = true;
@@ -54,13 +52,10 @@ public static class ValidateCommand
             return Usage(error, "Name at least one file or folder to validate.");
         }
 
-        var paths = new DefinitionPaths(
-            definitions ?? DefinitionPaths.FindBaseDefinitions(Directory.GetCurrentDirectory(), AppContext.BaseDirectory) ?? string.Empty,
-            ValidationOptions.DefaultFolder("profiles"),
-            ValidationOptions.DefaultFolder("conformance"));
-        if (paths.Problem() is { } problem)
+        var profiles = profilesFolder ?? ValidationOptions.DefaultFolder("profiles");
+        if (!Directory.Exists(profiles))
         {
-            error.WriteLine(problem);
+            error.WriteLine($"The profiles folder {profiles} does not exist.");
             return 2;
         }
 
@@ -84,10 +79,10 @@ public static class ValidateCommand
             }
         }
 
-        var engine = ValidationEngine.For(paths);
+        var engine = FirelyValidation.For(profiles, ValidationOptions.Conformance);
         if (profile is not null && !engine.HasProfile(profile))
         {
-            error.WriteLine($"The profile '{profile}' is not known. Wirral profiles: {string.Join(", ", engine.Definitions.WirralProfiles.Select(p => p.Url))}");
+            error.WriteLine($"The profile '{profile}' is not known. Wirral profiles: {string.Join(", ", engine.WirralProfiles.Values.Order(StringComparer.Ordinal))}");
             return 2;
         }
 
@@ -108,7 +103,7 @@ public static class ValidateCommand
         return failed > 0 ? 1 : 0;
     }
 
-    private static OperationOutcome ValidateFile(ValidationEngine engine, string file, string? profile, out string summary)
+    private static OperationOutcome ValidateFile(FirelyValidation engine, string file, string? profile, out string summary)
     {
         Resource? resource;
         IEnumerable<CodedException> problems;
@@ -133,8 +128,8 @@ public static class ValidateCommand
 
         var started = Stopwatch.GetTimestamp();
         var outcome = engine.Validate(resource, profile);
-        var used = profile ?? resource.Meta?.Profile.FirstOrDefault() ?? engine.WirralProfileFor(resource.TypeName) ?? ValidationEngine.CoreBase + resource.TypeName;
-        summary = $"{resource.TypeName} against {CanonicalUrl.Tail(used)} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.#} ms)";
+        var used = profile ?? resource.Meta?.Profile.FirstOrDefault() ?? engine.WirralProfileFor(resource.TypeName) ?? FirelyValidation.CoreBase + resource.TypeName;
+        summary = $"{resource.TypeName} against {used[(used.LastIndexOf('/') + 1)..]} ({Stopwatch.GetElapsedTime(started).TotalMilliseconds:0.#} ms)";
         outcome.Issue.InsertRange(0, problems.Select(p => Hosting.Outcomes.Issue(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.Structure, p.Message)));
         return outcome;
     }
@@ -142,7 +137,7 @@ public static class ValidateCommand
     private static int Usage(TextWriter error, string problem)
     {
         error.WriteLine(problem);
-        error.WriteLine("Usage: validate <file-or-folder>... [--profile <canonical url>] [--definitions <base definitions folder>] [--information]");
+        error.WriteLine("Usage: validate <file-or-folder>... [--profile <canonical url>] [--profiles <profiles folder>] [--information]");
         return 2;
     }
 }

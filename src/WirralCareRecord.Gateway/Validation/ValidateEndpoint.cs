@@ -66,7 +66,7 @@ internal static class ValidateEndpoint
         if (readIssues.Count > 0)
         {
             // What the reader could not take in comes first: it explains anything missing from the validation.
-            outcome.Issue.RemoveAll(i => i.Severity == OperationOutcome.IssueSeverity.Information && i.Diagnostics == Rules.IssueCollector.AllOk);
+            outcome.Issue.RemoveAll(i => i.Severity == OperationOutcome.IssueSeverity.Information && i.Diagnostics == FirelyValidation.AllOk);
             outcome.Issue.InsertRange(0, readIssues);
         }
 

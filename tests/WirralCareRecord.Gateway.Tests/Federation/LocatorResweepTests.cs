@@ -28,12 +28,15 @@ public sealed class LocatorResweepTests : IDisposable
 
     private FhirSource[] All => [_registeredGp, _newGp, _acute];
 
+    // Staleness is judged on a clock the one-pass tests move, so a slow machine cannot age an entry early.
+    private readonly ShiftedTimeProvider _clock = new();
+
     private GatewayHost Host(bool background, Action<RegistryDocument>? editRegistry = null) => new(_issuer, All, editRegistry, settings: new()
     {
-        ["Locator:StaleAfter"] = "00:00:01",
+        ["Locator:StaleAfter"] = background ? "00:00:01" : "01:00:00",
         ["Locator:BackgroundResweep"] = background ? "true" : "false",
         ["Locator:ResweepInterval"] = "00:00:00.200",
-    });
+    }, services: s => s.AddSingleton<TimeProvider>(_clock));
 
     private async Task<Bundle> ReadAsync(GatewayHost host, string extra = "") =>
         await FhirAssert.ReadAsync<Bundle>(await host.CreateClient(_issuer.CreateToken()).GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}{extra}"), HttpStatusCode.OK);
@@ -82,7 +85,7 @@ public sealed class LocatorResweepTests : IDisposable
         var resweeper = host.Services.GetRequiredService<LocatorResweeper>();
 
         var fresh = await resweeper.SweepStaleAsync(default);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        _clock.Offset += TimeSpan.FromHours(1);
         var stale = await resweeper.SweepStaleAsync(default);
         var justSwept = await resweeper.SweepStaleAsync(default);
 
@@ -99,7 +102,7 @@ public sealed class LocatorResweepTests : IDisposable
         // Break-glass opens the record once, so the locator learns of the patient.
         await ReadAsync(host, "&breakGlassReason=Unconscious%20in%20the%20emergency%20department");
         var requestsBefore = All.Sum(s => s.DataRequests.Count);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        _clock.Offset += TimeSpan.FromHours(1);
 
         var swept = await host.Services.GetRequiredService<LocatorResweeper>().SweepStaleAsync(default);
 

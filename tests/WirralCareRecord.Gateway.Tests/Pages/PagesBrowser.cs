@@ -1,4 +1,6 @@
 using System.Net;
+using Deque.AxeCore.Playwright;
+using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +10,7 @@ using WireMock.ResponseBuilders;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
 using WirralCareRecord.Gateway.Tests.Common;
+using WirralCareRecord.Gateway.Tests.Launch;
 
 namespace WirralCareRecord.Gateway.Tests.Pages;
 
@@ -28,10 +31,12 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     /// <summary>The patient has objected to sharing.</summary>
     public const string Objected = "9000000262";
 
+    /// <summary>What the hospital's discharge letter says.</summary>
+    public const string DischargeLetterText = "Discharge summary: admitted with community-acquired pneumonia, treated with clarithromycin (penicillin allergy). Home on day 4.";
+
     /// <summary>A registered organisation nothing depends on, for lifecycle changes.</summary>
     public const string SpareOrganisation = "N85009";
 
-    private readonly TestIssuer _issuer = new();
     private IPlaywright? _playwright;
 
     public PagesBrowser()
@@ -48,8 +53,10 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
             .AtPriority(0)
             .RespondWith(Response.Create().WithStatusCode(HttpStatusCode.InternalServerError));
         Sources[0].WithPatient(FhirSource.NewPatient("gp-objected", Objected), ClinicalData.Allergy("gp-objected-allergy", "gp-objected"));
-        Gateway = new GatewayHost(_issuer, Sources, registry =>
+        Gateway = new GatewayHost(Issuer, Sources, registry =>
         {
+            // N85001's own record system launches the gateway (SMART EHR launch).
+            registry.Organisations.Single(o => o.OdsCode == "N85001").RecordSystem = new WirralCareRecord.Gateway.Onboarding.RecordSystem(RecordSystem.Issuer, SmartRecordSystem.ClientId);
             registry.Objections.Add(new() { NhsNumber = Objected, RecordedOn = new DateOnly(2024, 5, 1), RecordedBy = "GP practice" });
             registry.Organisations.Add(new RegistryDocument.OrganisationEntry
             {
@@ -59,6 +66,12 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     }
 
     public IReadOnlyList<FhirSource> Sources { get; }
+
+    /// <summary>Signs API tokens (an auditor's, to read the report).</summary>
+    public TestIssuer Issuer { get; } = new();
+
+    /// <summary>N85001's record system, from which clinicians open the gateway by context launch.</summary>
+    public SmartRecordSystem RecordSystem { get; } = new();
 
     public GatewayHost Gateway { get; }
 
@@ -80,6 +93,7 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
         Gateway.StartServer();
         BaseUrl = Gateway.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .First(a => a.StartsWith("http://", StringComparison.Ordinal)).Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+        RecordSystem.GatewayUrl = BaseUrl;
         Directory.CreateDirectory(ScreenshotFolder);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
@@ -93,10 +107,10 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     public async Task<BrowserSession> NewSessionAsync(int width = 1280, int height = 800)
     {
         var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = BaseUrl });
-        // The NHS fonts come from assets.nhs.uk, which tests must not depend on; the pages fall back to Arial.
-        await context.RouteAsync("https://assets.nhs.uk/**", route => route.FulfillAsync(new() { Status = 204 }));
         var page = await context.NewPageAsync();
-        var session = new BrowserSession(context, page);
+        var session = new BrowserSession(context, page, BaseUrl, RecordSystem.Server.Url!);
+        // Every request any page makes, so a test can show none left the gateway's origin.
+        context.Request += (_, request) => session.Requests.Add((request.Url, request.IsNavigationRequest));
         page.Console += (_, message) =>
         {
             // A refusal page's own status (403) is logged by Chromium as a failed load; tests assert that status themselves.
@@ -131,7 +145,11 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
         }
     }
 
-    public void Dispose() => _issuer.Dispose();
+    public void Dispose()
+    {
+        Issuer.Dispose();
+        RecordSystem.Dispose();
+    }
 
     private static FhirSource Source(string ods, string name, OrganisationKind kind)
     {
@@ -139,10 +157,35 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
         foreach (var (nhs, suffix) in new[] { (EveryoneHolds, "a"), (HospitalFails, "b") })
         {
             var patientId = $"{ods.ToLowerInvariant()}-{suffix}";
-            source.WithPatient(
-                FhirSource.NewPatient(patientId, nhs),
+            // Each source's own events on its own days (events on one day with one code are linked as the same item).
+            var day = ods switch { "N85001" => "03", "N85002" => "17", "RBL" => "10", _ => "21" };
+            var record = new List<Resource>
+            {
                 ClinicalData.Condition($"{patientId}-condition", patientId, display: $"Condition recorded by {ods}"),
-                ClinicalData.Allergy($"{patientId}-allergy", patientId));
+                // The same penicillin allergy everywhere; the hospital recorded it on another day.
+                ClinicalData.Allergy($"{patientId}-allergy", patientId, kind == OrganisationKind.AcuteTrust ? "2019-06-02" : "2018-03-14"),
+                ClinicalData.Encounter($"{patientId}-enc-1", patientId, kind == OrganisationKind.AcuteTrust ? "IMP" : "AMB", $"Appointment at {name}", kind == OrganisationKind.AcuteTrust ? $"2024-02-{day}" : $"2025-09-{day}"),
+            };
+            if (kind is OrganisationKind.GpPractice or OrganisationKind.AcuteTrust)
+            {
+                record.Add(ClinicalData.BloodPressure($"{patientId}-bp-1", patientId, kind == OrganisationKind.AcuteTrust ? 142 : 128, 84, kind == OrganisationKind.AcuteTrust ? $"2024-02-{day}" : $"2025-09-{day}"));
+                record.Add(ClinicalData.Encounter($"{patientId}-enc-2", patientId, "AMB", $"Review at {name}", $"2022-05-{day}"));
+            }
+
+            if (kind == OrganisationKind.AcuteTrust)
+            {
+                var letter = ClinicalData.Letter($"{patientId}-letter", patientId, $"{patientId}-letter-text", "Discharge summary", "2024-02-12");
+                record.Add(letter);
+                source.WithRead(letter);
+                source.WithRead(new Binary
+                {
+                    Id = $"{patientId}-letter-text",
+                    ContentType = "text/plain",
+                    Data = System.Text.Encoding.UTF8.GetBytes(DischargeLetterText),
+                });
+            }
+
+            source.WithPatient(FhirSource.NewPatient(patientId, nhs), [.. record]);
         }
 
         return source;
@@ -150,8 +193,29 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
 }
 
 /// <summary>One browser context and page, with what went wrong in it.</summary>
-public sealed class BrowserSession(IBrowserContext context, IPage page) : IAsyncDisposable
+public sealed class BrowserSession(IBrowserContext context, IPage page, string gatewayOrigin, string recordSystemOrigin) : IAsyncDisposable
 {
+    /// <summary>Every request the pages made: its address, and whether it was a navigation (the launch's trip to the record system is one).</summary>
+    public List<(string Url, bool Navigation)> Requests { get; } = [];
+
+    /// <summary>
+    /// The page made no request to any origin but the gateway's (navigations to the record system during a context
+    /// launch aside), raised no console or script errors, and axe finds no serious or critical violations on it.
+    /// </summary>
+    public async Task AssertCleanAsync()
+    {
+        Assert.True(Errors.Count == 0, string.Join(Environment.NewLine, Errors));
+        var elsewhere = Requests.Where(r => !SameOrigin(r.Url, gatewayOrigin) && !(r.Navigation && SameOrigin(r.Url, recordSystemOrigin))).Select(r => r.Url).ToList();
+        Assert.True(elsewhere.Count == 0, "Requests to other origins: " + string.Join(", ", elsewhere));
+        var axe = await Page.RunAxe();
+        var serious = axe.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+        Assert.True(serious.Count == 0, $"axe on {Page.Url}: " + string.Join("; ", serious.Select(v => $"{v.Impact} {v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Take(3).Select(n => string.Join(" ", n.Target)))})")));
+    }
+
+    private static bool SameOrigin(string url, string origin) =>
+        url.StartsWith("data:", StringComparison.Ordinal) || url.StartsWith("blob:", StringComparison.Ordinal)
+        || (Uri.TryCreate(url, UriKind.Absolute, out var a) && Uri.TryCreate(origin, UriKind.Absolute, out var b) && a.Scheme == b.Scheme && a.Host == b.Host && a.Port == b.Port);
+
     public IBrowserContext Context { get; } = context;
 
     public IPage Page { get; } = page;
@@ -173,8 +237,28 @@ public sealed class BrowserSession(IBrowserContext context, IPage page) : IAsync
         await Page.WaitForLoadStateAsync(LoadState.Load);
     }
 
-    public Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new() { Path = Path.Combine(PagesBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
+    public async Task ScreenshotAsync(string name)
+    {
+        await Page.ScreenshotAsync(new() { Path = Path.Combine(PagesBrowser.ScreenshotFolder, name + ".png"), FullPage = true });
+        // The screenshots in the repository's docs are refreshed on request (WCR_DOCS_SCREENSHOTS=1): the first screen, as a user sees it.
+        if (Environment.GetEnvironmentVariable("WCR_DOCS_SCREENSHOTS") == "1" && DocsFolder() is { } docs)
+        {
+            await Page.ScreenshotAsync(new() { Path = Path.Combine(docs, name + ".png") });
+        }
+    }
+
+    private static string? DocsFolder()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "WirralCareRecord.sln")))
+            {
+                return Directory.CreateDirectory(Path.Combine(folder.FullName, "docs", "screenshots")).FullName;
+            }
+        }
+
+        return null;
+    }
 
     public async ValueTask DisposeAsync() => await Context.DisposeAsync();
 }

@@ -1,27 +1,22 @@
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using WirralCareRecord.Gateway.Validation;
-using WirralCareRecord.Gateway.Validation.Definitions;
-using WirralCareRecord.Gateway.Validation.Rules;
 
 namespace WirralCareRecord.Gateway.Tests.Validation;
 
 /// <summary>
-/// The definitions the gateway hosts in this test run use (the same paths, so the same process-wide engine): base R4
-/// from the repository's node_modules, profiles and conformance copied beside the tests.
+/// The validation set-up the gateway hosts in this test run use (the same folders, so the same process-wide
+/// Firely set-up): profiles and conformance copied beside the tests, base R4 from Hl7.Fhir.Specification.Data.R4.
 /// </summary>
 internal static class Definitions
 {
     public const string UkCore = "https://fhir.hl7.org.uk/StructureDefinition/";
     public const string Wirral = "https://fhir.wirralcarerecord.nhs.uk/StructureDefinition/";
-    public const string Core = ValidationEngine.CoreBase;
+    public const string Core = FirelyValidation.CoreBase;
 
-    public static DefinitionPaths Paths { get; } = new(
-        DefinitionPaths.FindBaseDefinitions(AppContext.BaseDirectory) ?? throw new InvalidOperationException("Run `npm ci` at the repository root: the base FHIR R4 definitions are missing."),
-        ValidationOptions.DefaultFolder("profiles"),
-        ValidationOptions.DefaultFolder("conformance"));
+    public static string Profiles { get; } = ValidationOptions.DefaultFolder("profiles");
 
-    public static ValidationEngine Engine => ValidationEngine.For(Paths);
+    public static FirelyValidation Engine => FirelyValidation.For(Profiles, ValidationOptions.Conformance);
 
     public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
@@ -50,5 +45,5 @@ internal static class Definitions
         [.. outcome.Issue.Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)];
 
     public static string Describe(this IEnumerable<OperationOutcome.IssueComponent> issues) =>
-        string.Join(Environment.NewLine, issues.Select(i => $"{i.Severity} {i.Code} @{string.Join(",", i.Expression)}: {i.Diagnostics}"));
+        string.Join(Environment.NewLine, issues.Select(i => $"{i.Severity} {i.Code} @{string.Join(",", i.Expression)}: {i.Details?.Text ?? i.Diagnostics}"));
 }

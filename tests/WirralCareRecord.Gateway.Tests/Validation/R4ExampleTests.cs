@@ -1,6 +1,6 @@
 namespace WirralCareRecord.Gateway.Tests.Validation;
 
-/// <summary>The HL7 R4 examples and SMART sample Bundles (<c>Fixtures/r4-examples/</c>) against the base R4 definitions.</summary>
+/// <summary>The HL7 R4 examples and SMART sample Bundles (<c>Fixtures/r4-examples/</c>) against the base R4 definitions (Hl7.Fhir.Specification.Data.R4), with Firely.Fhir.Validation.</summary>
 public class R4ExampleTests
 {
     /// <summary>The errors each non-conforming example must show, with why.</summary>
@@ -9,9 +9,9 @@ public class R4ExampleTests
         // SMART sample data converted from STU3 leaves out elements R4 made required.
         ["SmartPatientA.json"] =
         [
-            ("Bundle.entry[10].resource.participant[0]", "Appointment.participant.status: minimum required = 1, but only found 0."),
-            ("Bundle.entry[11].resource.series[0].instance[0]", "ImagingStudy.series.instance.sopClass: minimum required = 1, but only found 0."),
-            ("Bundle.entry[11].resource.series[0]", "ImagingStudy.series.modality: minimum required = 1, but only found 0."),
+            ("Bundle.entry[10].resource[0].participant[0]", "Missing required member: 'status'"),
+            ("Bundle.entry[11].resource[0].series[0].instance[0]", "Missing required member: 'sopClass'"),
+            ("Bundle.entry[11].resource[0].series[0]", "Missing required member: 'modality'"),
         ],
     };
 

@@ -1,8 +1,10 @@
 namespace WirralCareRecord.Gateway.Tests.Validation;
 
 /// <summary>
-/// Every UK Core example (215, <c>Fixtures/ukcore-examples/</c>) against the UK Core profile it illustrates. Each
-/// failure is a problem in the published example, listed in <see cref="KnownProblems"/> with the reason.
+/// Every UK Core example (215, <c>Fixtures/ukcore-examples/</c>, copied from UK Core 2.0.0) against the UK Core
+/// profile it illustrates, with Firely.Fhir.Validation. Each failure is a problem in the published example, listed in
+/// <see cref="KnownProblems"/> with the reason. The blood pressure example conforms only because profiles/ holds a
+/// corrected UKCore-Observation-VitalSigns-BloodPressure (see profiles/README.md).
 /// </summary>
 public class UkCoreExampleTests
 {
@@ -15,8 +17,12 @@ public class UkCoreExampleTests
             "The extension carries two values, valueCode and valueCodeableConcept; an extension has at most one value[x], so the instance cannot be read."),
         ["Extension-UKCore-RecordingSetting-Example.xml"] = (
             "Observation.extension[0]",
-            "The extension 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RcordingSetting' is not defined",
-            "The extension URL is misspelt ('RcordingSetting'); UK Core defines Extension-UKCore-RecordingSetting."),
+            "Unable to resolve reference to extension 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-RcordingSetting'",
+            "The extension URL is misspelt ('RcordingSetting'); UK Core defines Extension-UKCore-RecordingSetting. An unknown extension in a namespace the gateway holds is an error."),
+        ["UKCore-Bundle-Sn-NoAllergyData-Example.xml"] = (
+            "Bundle.link[0].url[0]",
+            "is not a valid URI",
+            "The search link keeps the documentation placeholder 'https://[base]/...'; square brackets are not allowed in a URI's host."),
     };
 
     public static TheoryData<string> Examples() => [.. Files()];
@@ -56,7 +62,7 @@ public class UkCoreExampleTests
     }
 
     [Fact]
-    public void UkCoreExamples_All_213Of215Conform()
+    public void UkCoreExamples_All_212Of215Conform()
     {
         // Act
         var results = Files().Select(file =>
@@ -67,7 +73,7 @@ public class UkCoreExampleTests
 
         // Assert
         Assert.Equal(215, results.Count);
-        Assert.Equal(213, results.Count(conforms => conforms));
+        Assert.Equal(212, results.Count(conforms => conforms));
     }
 
     [Theory]

@@ -26,7 +26,7 @@ public sealed class ValidateCommandTests : IDisposable
         // Assert
         Assert.Equal(1, exit);
         Assert.Matches(@"FAIL  .*bad-condition\.json  Condition against WCR-Condition .*: 1 error\(s\)", output);
-        Assert.Contains("error       Condition  Condition.code: minimum required = 1, but only found 0.", output, StringComparison.Ordinal);
+        Assert.Contains("error       Condition  Missing required member: 'code'", output, StringComparison.Ordinal);
         Assert.Matches(@"ok    .*good-patient\.json  Patient against WCR-Patient .*: 0 error\(s\)", output);
         Assert.Contains("2 file(s): 1 without errors, 1 with errors.", output, StringComparison.Ordinal);
     }
@@ -86,7 +86,7 @@ public sealed class ValidateCommandTests : IDisposable
 
         // Assert
         Assert.Equal(1, process.ExitCode);
-        Assert.Contains("Condition.code: minimum required = 1", output, StringComparison.Ordinal);
+        Assert.Contains("Missing required member: 'code'", output, StringComparison.Ordinal);
     }
 
     private void Write(string name, Resource resource) => File.WriteAllText(Path.Combine(_folder, name), FhirJson.Serialize(resource));

@@ -36,7 +36,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Required, "Patient", "Patient.birthDate: minimum required = 1, but only found 0.");
+        AssertSingleError(outcome, "Patient", "Missing required member: 'birthDate'");
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Structure, "Patient", "Patient.identifier:nhsNumber: maximum allowed = 1, but found 2.");
+        AssertSingleError(outcome, "Patient", "Instance count at element 'identifier' is 2, which is not within the specified cardinality of 1..1 (for slice nhsNumber)");
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Required, "Patient", "Patient.identifier:nhsNumber: minimum required = 1, but only found 0.");
+        AssertSingleError(outcome, "Patient", "No elements matched required slice: 'identifier:nhsNumber'");
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public class ValidationRuleTests
         var outcome = Validate(audit);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Required, "AuditEvent", "AuditEvent.agent:gateway: minimum required = 1, but only found 0.");
+        AssertSingleError(outcome, "AuditEvent", "No elements matched required slice: 'agent:gateway'");
     }
 
     [Fact]
@@ -86,6 +86,7 @@ public class ValidationRuleTests
     {
         // Arrange: UK Core blood pressure slices components by code.text, closed; a third kind is not allowed.
         var (resource, _) = Definitions.Read(Definitions.Fixture("ukcore-examples", "UKCore-Observation-VitalSigns-BloodPressure-Example.xml"));
+        // (The profile is the corrected copy in profiles/ukcore: see profiles/README.md.)
         var observation = Assert.IsType<Observation>(resource);
         observation.Component[1].Code.Text = "Mean blood pressure";
 
@@ -93,7 +94,7 @@ public class ValidationRuleTests
         var outcome = Definitions.Engine.Validate(observation, Definitions.UkCore + "UKCore-Observation-VitalSigns-BloodPressure");
 
         // Assert
-        AssertSingleError(outcome, IssueType.Structure, "Observation.component[1]", "Observation.component: this item matches none of the slices (SystolicBP, DiastolicBP) and the slicing is closed.");
+        AssertSingleError(outcome, "Observation.component[1]", "Element does not match any slice and the group is closed.");
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public class ValidationRuleTests
         var outcome = Validate(provenance);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Value, "Provenance.agent[0].who.identifier.system", "Provenance.agent.who.identifier.system: the value must be exactly 'https://fhir.nhs.uk/Id/ods-organization-code'.");
+        AssertSingleError(outcome, "Provenance.agent[0].who[0].identifier[0].system[0]", "is not exactly equal to fixed value 'https://fhir.nhs.uk/Id/ods-organization-code'");
     }
 
     [Fact]
@@ -121,7 +122,7 @@ public class ValidationRuleTests
         var outcome = Validate(audit);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Value, "AuditEvent.agent[0].requestor", "AuditEvent.agent:user.requestor: the value must be exactly 'true'.");
+        AssertSingleError(outcome, "AuditEvent.agent[0].requestor[0]", "Value 'false' is not exactly equal to fixed value 'true' (for slice user)");
     }
 
     [Fact]
@@ -135,7 +136,7 @@ public class ValidationRuleTests
         var outcome = Validate(provenance);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Value, "Provenance.agent[0].type", "Provenance.agent.type: the value must match http://terminology.hl7.org/CodeSystem/provenance-participant-type#custodian.");
+        AssertSingleError(outcome, "Provenance.agent[0].type[0]", "does not match pattern '{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/provenance-participant-type\",\"code\":\"custodian\"}]}'");
     }
 
     [Fact]
@@ -149,7 +150,7 @@ public class ValidationRuleTests
         var outcome = Validate(immunization);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Structure, "Immunization.occurrence.ofType(string)", "Immunization.occurrence[x]: type 'string' is not allowed here; expected dateTime.");
+        AssertSingleError(outcome, "Immunization.occurrence[0]", "The declared type of the element (dateTime) is incompatible with that of the instance (string).");
     }
 
     [Fact]
@@ -173,7 +174,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Value, "Patient.birthDate", "Patient.birthDate: '1970-13-45' is not a valid date.");
+        AssertSingleError(outcome, "Patient.birthDate[0]", "does not match regex");
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public class ValidationRuleTests
         var outcome = Validate(allergy);
 
         // Assert
-        AssertSingleError(outcome, IssueType.CodeInvalid, "AllergyIntolerance.clinicalStatus", "AllergyIntolerance.clinicalStatus: http://terminology.hl7.org/CodeSystem/condition-clinical#active is not in the value set http://hl7.org/fhir/ValueSet/allergyintolerance-clinical, which is required.");
+        AssertSingleError(outcome, "AllergyIntolerance.clinicalStatus[0]", "Code 'active' from system 'http://terminology.hl7.org/CodeSystem/condition-clinical' does not exist in the value set 'AllergyIntolerance Clinical Status Codes' (http://hl7.org/fhir/ValueSet/allergyintolerance-clinical), but the binding is of strength 'required'");
     }
 
     [Fact]
@@ -204,24 +205,46 @@ public class ValidationRuleTests
         Assert.True(outcome.Success);
         var warning = Assert.Single(outcome.Issue, i => i.Severity == IssueSeverity.Warning);
         Assert.Equal((IssueType.CodeInvalid, "Condition.category[0]"), (warning.Code, warning.Expression.Single()));
-        Assert.StartsWith("Condition.category: https://fhir.example.nhs.uk/CodeSystem/local-category#ltc is not in the value set https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionCategory", warning.Diagnostics, StringComparison.Ordinal);
+        Assert.StartsWith("Code 'ltc' from system 'https://fhir.example.nhs.uk/CodeSystem/local-category' does not exist in the value set", warning.Diagnostics, StringComparison.Ordinal);
+        Assert.EndsWith("(the binding is of strength 'extensible')", warning.Diagnostics, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Binding_CodeSystemNotHeld_ReportedNotCheckedNotFailed()
+    public void Binding_SnomedCode_ReportedNotCheckedThroughTheTerminologyService()
     {
-        // Arrange: languages are BCP 47 codes, which the gateway cannot enumerate.
-        var patient = Patient();
-        patient.Communication = [new Patient.CommunicationComponent { Language = new CodeableConcept("urn:ietf:bcp:47", "en") }];
+        // Arrange: UK Core binds Condition.code (preferred) to a SNOMED CT value set; Firely alone would skip it silently.
+        var condition = Condition();
 
         // Act
-        var outcome = Validate(patient);
+        var outcome = Validate(condition);
 
         // Assert
         Assert.True(outcome.Success);
         var issue = Assert.Single(outcome.Issue);
-        Assert.Equal((IssueSeverity.Information, "Patient.communication[0].language"), (issue.Severity, issue.Expression.Single()));
-        Assert.Equal("Patient.communication.language: code urn:ietf:bcp:47#en was not checked against http://hl7.org/fhir/ValueSet/all-languages: the code system is not available to the gateway.", issue.Diagnostics);
+        Assert.Equal((IssueSeverity.Information, "Condition.code[0]"), (issue.Severity, issue.Expression.Single()));
+        Assert.StartsWith("Not checked: SNOMED CT codes are not held by the gateway, so this code was not checked against https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionCode.", issue.Diagnostics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Binding_DmdCode_ReportedNotChecked()
+    {
+        // Arrange: a medicine coded in dm+d only.
+        var statement = new MedicationStatement
+        {
+            Id = "ms1",
+            Text = Text("Amoxicillin 500mg capsules"),
+            Status = MedicationStatement.MedicationStatusCodes.Active,
+            Medication = new CodeableConcept("https://dmd.nhs.uk", "39732311000001104", "Amoxicillin 500mg capsules"),
+            Subject = new ResourceReference("Patient/p1"),
+            Effective = new FhirDateTime("2026-01-10"),
+        };
+
+        // Act
+        var outcome = Validate(statement);
+
+        // Assert
+        Assert.True(outcome.Success, outcome.Issue.Describe());
+        Assert.Contains(outcome.Issue, i => i.Severity == IssueSeverity.Information && i.Diagnostics!.StartsWith("Not checked: dm+d codes are not held by the gateway", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -241,7 +264,7 @@ public class ValidationRuleTests
         Assert.DoesNotContain(allowed.Issue, i => (i.Expression.FirstOrDefault()?.StartsWith("AuditEvent.purposeOfEvent", StringComparison.Ordinal) ?? false));
         var warning = Assert.Single(outside.Issue, i => i.Severity == IssueSeverity.Warning && (i.Expression.FirstOrDefault()?.StartsWith("AuditEvent.purposeOfEvent", StringComparison.Ordinal) ?? false));
         Assert.Equal("AuditEvent.purposeOfEvent[0]", warning.Expression.Single());
-        Assert.Contains("is not in the value set https://fhir.wirralcarerecord.nhs.uk/ValueSet/wcr-purpose-of-use", warning.Diagnostics, StringComparison.Ordinal);
+        Assert.Contains("does not exist in the value set 'Wirral Care Record purpose of use' (https://fhir.wirralcarerecord.nhs.uk/ValueSet/wcr-purpose-of-use)", warning.Diagnostics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -255,7 +278,7 @@ public class ValidationRuleTests
         var outcome = Validate(audit);
 
         // Assert
-        AssertSingleError(outcome, IssueType.CodeInvalid, "AuditEvent.purposeOfEvent[0].coding[0]", "CodeableConcept.coding: 'NOPE' is not a code of http://terminology.hl7.org/CodeSystem/v3-ActReason.");
+        AssertSingleError(outcome, "AuditEvent.purposeOfEvent[0]", "Code 'NOPE' does not exist in the code system 'http://terminology.hl7.org/CodeSystem/v3-ActReason'");
     }
 
     [Fact]
@@ -269,7 +292,7 @@ public class ValidationRuleTests
         var outcome = Validate(encounter);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Invariant, "Encounter", "Invariant wcr-enc-1 failed: An encounter that has started says when: period.start is required unless it is planned, cancelled or entered in error.");
+        AssertSingleError(outcome, "Encounter", "Instance failed constraint wcr-enc-1 \"An encounter that has started says when: period.start is required unless it is planned, cancelled or entered in error.\"");
     }
 
     [Fact]
@@ -285,7 +308,7 @@ public class ValidationRuleTests
         // Assert
         Assert.True(outcome.Success);
         var warning = Assert.Single(outcome.Issue, i => i.Severity == IssueSeverity.Warning);
-        Assert.Equal((IssueType.Invariant, "AllergyIntolerance", "Invariant wcr-ait-1 failed: An allergy should say when it was recorded or began."), (warning.Code, warning.Expression.Single(), warning.Diagnostics));
+        Assert.Equal((IssueType.Invariant, "AllergyIntolerance", "Instance failed constraint wcr-ait-1 \"An allergy should say when it was recorded or began.\""), (warning.Code, warning.Expression.Single(), warning.Diagnostics));
     }
 
     [Fact]
@@ -299,7 +322,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Invariant, "Patient.identifier[0].value", "Invariant wcr-pat-1 failed: An NHS number is 10 digits, without spaces.");
+        AssertSingleError(outcome, "Patient.identifier[0].value[0]", "Instance failed constraint wcr-pat-1 \"An NHS number is 10 digits, without spaces.\" (for slice nhsNumber)");
     }
 
     [Fact]
@@ -313,7 +336,7 @@ public class ValidationRuleTests
         var outcome = Validate(encounter);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Invariant, "Encounter.period", "Invariant per-1 failed: If present, start SHALL have a lower value than end");
+        AssertSingleError(outcome, "Encounter.period[0]", "Instance failed constraint per-1 \"If present, start SHALL have a lower value than end\"");
     }
 
     [Fact]
@@ -327,7 +350,7 @@ public class ValidationRuleTests
         var outcome = Validate(condition);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Structure, "Condition.subject", "Condition.subject: a reference to a Practitioner is not allowed here; expected Patient.");
+        AssertSingleError(outcome, "Condition.subject[0]", "Referenced resource 'Practitioner/dr-patel' is of type 'Practitioner', which is not one of the allowed target types ('Patient').");
     }
 
     [Fact]
@@ -341,10 +364,9 @@ public class ValidationRuleTests
         var outcome = Validate(condition);
 
         // Assert
-        var errors = outcome.Errors();
-        Assert.Equal(2, errors.Count);
-        Assert.Contains(errors, e => e.Code == IssueType.NotFound && e.Expression.Single() == "Condition.subject.reference" && e.Diagnostics == "Condition.subject: the contained resource '#patient' is not in this resource.");
-        Assert.Contains(errors, e => e.Code == IssueType.Invariant && e.Expression.Single() == "Condition.subject" && e.Diagnostics!.StartsWith("Invariant ref-1 failed", StringComparison.Ordinal));
+        var error = Assert.Single(outcome.Errors());
+        Assert.Equal("Condition.subject[0]", error.Expression.Single());
+        Assert.StartsWith("Instance failed constraint ref-1", error.Diagnostics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -375,7 +397,7 @@ public class ValidationRuleTests
         var outcome = Validate(patient);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Extension, "Patient.extension[0]", "The extension 'http://hl7.org/fhir/StructureDefinition/patient-favouriteColour' is not defined: no such extension exists in that namespace.");
+        AssertSingleError(outcome, "Patient.extension[0]", "Unable to resolve reference to extension 'http://hl7.org/fhir/StructureDefinition/patient-favouriteColour'");
     }
 
     [Fact]
@@ -391,7 +413,8 @@ public class ValidationRuleTests
         // Assert
         Assert.True(outcome.Success);
         var issue = Assert.Single(outcome.Issue);
-        Assert.Equal((IssueSeverity.Information, IssueType.Extension, "Patient.extension[0]"), (issue.Severity, issue.Code, issue.Expression.Single()));
+        Assert.Equal((IssueSeverity.Warning, "Patient.extension[0]"), (issue.Severity, issue.Expression.Single()));
+        Assert.Equal("Unable to resolve reference to extension 'https://fhir.example-pas.co.uk/StructureDefinition/ward'.", issue.Diagnostics);
     }
 
     [Fact]
@@ -405,7 +428,7 @@ public class ValidationRuleTests
         var outcome = Validate(condition);
 
         // Assert
-        AssertSingleError(outcome, IssueType.Structure, "Condition.extension[0]", "The extension 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace' is not allowed on Condition; its definition allows it on Patient.");
+        AssertSingleError(outcome, "Condition.extension[0]", "Extension used outside of appropriate contexts. Expected context to be one of: {ELEMENT,Patient}");
     }
 
     [Fact]
@@ -415,7 +438,7 @@ public class ValidationRuleTests
         var outcome = Validate(Patient(), "https://example.org/StructureDefinition/nope");
 
         // Assert
-        AssertSingleError(outcome, IssueType.NotSupported, "Patient", "The profile 'https://example.org/StructureDefinition/nope' is not known to the gateway.");
+        AssertSingleError(outcome, "Patient", "The profile 'https://example.org/StructureDefinition/nope' is not known to the gateway.");
     }
 
     [Fact]
@@ -462,7 +485,7 @@ public class ValidationRuleTests
 
         // Assert
         Assert.True(outcome.Success, outcome.Errors().Describe());
-        AssertSingleError(declared, IssueType.Required, "Bundle.entry[1].resource", "Condition.code: minimum required = 1, but only found 0.");
+        AssertSingleError(declared, "Bundle.entry[1].resource[0]", "Missing required member: 'code'");
     }
 
     [Fact]
@@ -496,10 +519,13 @@ public class ValidationRuleTests
 
     private static OperationOutcome Validate(Resource resource, string? profile = null) => Definitions.Engine.Validate(resource, profile);
 
-    private static void AssertSingleError(OperationOutcome outcome, IssueType code, string location, string message)
+    /// <summary>Exactly one error, at <paramref name="location"/>, whose message contains <paramref name="message"/> (Firely's wording).</summary>
+    private static void AssertSingleError(OperationOutcome outcome, string location, string message)
     {
-        var error = Assert.Single(outcome.Errors());
-        Assert.Equal((IssueSeverity.Error, code, location, message), (error.Severity!.Value, error.Code!.Value, error.Expression.Single(), error.Diagnostics));
+        var errors = outcome.Errors();
+        Assert.True(errors.Count == 1, $"expected one error at {location}:{Environment.NewLine}{outcome.Issue.Describe()}");
+        var error = errors[0];
+        Assert.True(error.Expression.FirstOrDefault() == location && (error.Diagnostics ?? "").Contains(message, StringComparison.Ordinal), outcome.Issue.Describe());
     }
 
     private static Patient Patient()

@@ -25,6 +25,12 @@ internal sealed record AuditFacts(
     bool BreakGlass,
     IReadOnlyList<SourceFact> Sources)
 {
+    /// <summary>How the record was reached; null for events written before the channel was recorded.</summary>
+    public AccessChannel? Channel { get; init; }
+
+    /// <summary>From the clinician's local system: its API call or a context launch from it (the outcomes framework's measure).</summary>
+    public bool FromLocalSystem => Channel is AccessChannel.LocalSystem or AccessChannel.ContextLaunch;
+
     /// <summary>Source outcomes that mean the source could not be read at all.</summary>
     public static IReadOnlySet<string> FailedOutcomes { get; } = new HashSet<string>(StringComparer.Ordinal) { "failed", "timed-out", "unreadable", "circuit-open", "unavailable" };
 
@@ -66,6 +72,7 @@ internal sealed record AuditFacts(
         string? query = null;
         int? status = null;
         string? patient = null;
+        string? channel = null;
         var sources = new List<SourceFact>();
         foreach (var entity in Array(root, "entity"))
         {
@@ -73,6 +80,7 @@ internal sealed record AuditFacts(
             {
                 case "24":
                     query ??= Text(entity, "description");
+                    channel ??= Detail(entity, AuditEventFactory.ChannelDetail);
                     status ??= int.TryParse(Detail(entity, AuditEventFactory.HttpStatusDetail), NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null;
                     break;
                 case "1" when Text(entity, "what", "identifier", "system") == PatientMatching.NhsNumber.System:
@@ -119,7 +127,8 @@ internal sealed record AuditFacts(
             organisation,
             patient,
             Array(root, "purposeOfEvent").SelectMany(p => Array(p, "coding")).Any(c => Text(c, "code") == AuditEventFactory.BreakGlass),
-            sources);
+            sources)
+        { Channel = AuditEventFactory.ChannelOf(channel) };
     }
 
     private static IEnumerable<JsonElement> Array(JsonElement element, string name)

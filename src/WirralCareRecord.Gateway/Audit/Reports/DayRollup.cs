@@ -11,6 +11,10 @@ internal sealed class OrganisationDay
 
     public int MultiSetting { get; set; }
 
+    public int FromLocalSystem { get; set; }
+
+    public int ContextLaunch { get; set; }
+
     public int FailedSource { get; set; }
 
     public int NotFound { get; set; }
@@ -29,6 +33,8 @@ internal sealed class OrganisationDay
     {
         Retrievals = Retrievals,
         MultiSetting = MultiSetting,
+        FromLocalSystem = FromLocalSystem,
+        ContextLaunch = ContextLaunch,
         FailedSource = FailedSource,
         NotFound = NotFound,
         Refusals = Refusals,
@@ -50,7 +56,7 @@ internal sealed record BlobCheckpoint(string Name, int Lines, string LastHash);
 internal sealed class DayRollup(DateOnly day, string keyId)
 {
     /// <summary>Bumped whenever <see cref="Add"/> changes, so stored roll-ups made by older rules are rebuilt.</summary>
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
 
     /// <summary>Callers whose organisation is unknown (not signed in): counted in totals, not shown as an organisation.</summary>
     public const string NoOrganisation = "";
@@ -101,6 +107,15 @@ internal sealed class DayRollup(DateOnly day, string keyId)
         if (facts.IsFederatedRead && facts.Succeeded)
         {
             organisation.Retrievals++;
+            if (facts.FromLocalSystem)
+            {
+                organisation.FromLocalSystem++;
+            }
+
+            if (facts.Channel == AccessChannel.ContextLaunch)
+            {
+                organisation.ContextLaunch++;
+            }
             if (facts.UserId is { } user)
             {
                 organisation.Staff.Add(key.Staff(user));
@@ -206,15 +221,19 @@ internal sealed class DayRollup(DateOnly day, string keyId)
         int BreakGlass,
         PseudonymSet Staff,
         PseudonymSet Patients,
-        List<string> SourcesReturned)
+        List<string> SourcesReturned,
+        int FromLocalSystem = 0,
+        int ContextLaunch = 0)
     {
         public static OrganisationDocument Of(OrganisationFigures f) =>
-            new(f.Retrievals, f.MultiSetting, f.FailedSource, f.NotFound, f.Refusals, f.BreakGlass, f.Staff, f.Patients, [.. f.SourcesReturned]);
+            new(f.Retrievals, f.MultiSetting, f.FailedSource, f.NotFound, f.Refusals, f.BreakGlass, f.Staff, f.Patients, [.. f.SourcesReturned], f.FromLocalSystem, f.ContextLaunch);
 
         public OrganisationFigures ToFigures() => new()
         {
             Retrievals = Retrievals,
             MultiSetting = MultiSetting,
+            FromLocalSystem = FromLocalSystem,
+            ContextLaunch = ContextLaunch,
             FailedSource = FailedSource,
             NotFound = NotFound,
             Refusals = Refusals,

@@ -15,6 +15,12 @@ internal sealed class OrganisationFigures
 
     public int MultiSetting { get; init; }
 
+    /// <summary>Retrievals made from the clinician's local system: its API call, or a context launch from it.</summary>
+    public int FromLocalSystem { get; init; }
+
+    /// <summary>Of those, retrievals opened by a SMART context launch.</summary>
+    public int ContextLaunch { get; init; }
+
     public int FailedSource { get; init; }
 
     public int NotFound { get; init; }
@@ -47,6 +53,8 @@ internal sealed class OrganisationFigures
         {
             Retrievals = parts.Sum(p => p.Retrievals),
             MultiSetting = parts.Sum(p => p.MultiSetting),
+            FromLocalSystem = parts.Sum(p => p.FromLocalSystem),
+            ContextLaunch = parts.Sum(p => p.ContextLaunch),
             FailedSource = parts.Sum(p => p.FailedSource),
             NotFound = parts.Sum(p => p.NotFound),
             Refusals = parts.Sum(p => p.Refusals),

@@ -25,6 +25,8 @@ internal static class StoryOnceOutput
         new("distinct-patients", "Distinct patients whose records were retrieved", f => f.DistinctPatients),
         new("settings-returned", "Settings whose data was returned", f => f.SettingsReturned),
         new("multi-setting", "Retrievals drawing on two or more settings", f => f.MultiSetting, f => f.Retrievals),
+        new("local-system", "Retrievals made from the local system", f => f.FromLocalSystem, f => f.Retrievals),
+        new("context-launch", "Retrievals opened by context launch", f => f.ContextLaunch, f => f.Retrievals),
         new("failed-source", "Record reads with a failed or timed-out source", f => f.FailedSource),
         new("not-found", "NHS numbers not found", f => f.NotFound),
         new("refusals", "Refused record reads", f => f.Refusals),
@@ -83,7 +85,9 @@ internal static class StoryOnceOutput
         csv.Append("period,start,end,scope,code,setting,")
             .Append("retrievals,distinct_staff,staff_retrieving_counted,staff_count,staff_proportion,distinct_patients,")
             .Append("settings_returned,settings_returned_by_kind,multi_setting_retrievals,multi_setting_share,")
-            .Append("failed_source_reads,not_found,refusals,break_glass\r\n");
+            .Append("failed_source_reads,not_found,refusals,break_glass,")
+            // Added later: at the end, so readers of the earlier columns by position are unaffected.
+            .Append("local_system_retrievals,local_system_share,context_launch_retrievals\r\n");
         foreach (var f in report.Figures)
         {
             csv.AppendJoin(',', new[] {
@@ -107,6 +111,9 @@ internal static class StoryOnceOutput
                 Number(f.NotFound),
                 Number(f.Refusals),
                 Number(f.BreakGlass),
+                Number(f.FromLocalSystem),
+                Ratio(f.LocalSystemShare),
+                Number(f.ContextLaunch),
             }.Select(CsvField));
             csv.Append("\r\n");
         }

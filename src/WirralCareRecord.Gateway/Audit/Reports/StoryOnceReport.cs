@@ -57,6 +57,10 @@ internal sealed record FigureTotals(
     int DistinctPatients,
     IReadOnlySet<string> SourcesReturned)
 {
+    public int FromLocalSystem { get; init; }
+
+    public int ContextLaunch { get; init; }
+
     public static FigureTotals Of(IReadOnlyList<OrganisationFigures> parts)
     {
         var sources = new SortedSet<string>(StringComparer.Ordinal);
@@ -74,7 +78,11 @@ internal sealed record FigureTotals(
             parts.Sum(p => p.BreakGlass),
             PseudonymSet.CountUnion([.. parts.Select(p => p.Staff)]),
             PseudonymSet.CountUnion([.. parts.Select(p => p.Patients)]),
-            sources);
+            sources)
+        {
+            FromLocalSystem = parts.Sum(p => p.FromLocalSystem),
+            ContextLaunch = parts.Sum(p => p.ContextLaunch),
+        };
     }
 }
 
@@ -94,6 +102,12 @@ internal sealed class StoryOnceFigures(ReportPeriod period, FigureScope scope, s
     public int Retrievals => figures.Retrievals;
 
     public int MultiSetting => figures.MultiSetting;
+
+    public int FromLocalSystem => figures.FromLocalSystem;
+
+    public int ContextLaunch => figures.ContextLaunch;
+
+    public double? LocalSystemShare => Retrievals > 0 ? (double)FromLocalSystem / Retrievals : null;
 
     public int FailedSource => figures.FailedSource;
 

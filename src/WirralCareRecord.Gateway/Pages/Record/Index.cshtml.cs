@@ -1,18 +1,22 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.Launch;
+using WirralCareRecord.Gateway.Onboarding;
 
 namespace WirralCareRecord.Gateway.Pages.Record;
 
 /// <summary>
-/// Find a record by NHS number. The read goes through the same code as <c>$wcr-getrecord</c> (sharing rules, objections,
-/// break-glass, corroboration, and the audit written before anything is shown); only the rendering differs. The NHS
-/// number travels in a POST body, never in the address, so it cannot reach access logs or browser history.
+/// Find a record by NHS number, or open the one a context launch named. The read goes through the same code as
+/// <c>$wcr-getrecord</c> (sharing rules, objections, break-glass, corroboration, and the audit written before anything is
+/// shown); only the rendering differs. The NHS number travels in a POST body, or sealed in the launch's link, never in
+/// the address, so it cannot reach access logs or browser history.
 /// </summary>
-public sealed class IndexModel : PageModel
+public sealed class IndexModel(IDataProtectionProvider protection, IOrganisationRegistry registry, TimeProvider time) : PageModel
 {
     [BindProperty]
     public string? NhsNumber { get; set; }
@@ -27,6 +31,9 @@ public sealed class IndexModel : PageModel
     /// <summary>Why the record was not shown, as the API would say it.</summary>
     public string? Refusal { get; private set; }
 
+    /// <summary>A heading for the refusal, where the reason has a clear name (a failed corroboration on a launch).</summary>
+    public string? RefusalTitle { get; private set; }
+
     public IReadOnlyList<string> RefusalDetails { get; private set; } = [];
 
     /// <summary>The refusal can be overridden by break-glass (an objection, no legitimate relationship).</summary>
@@ -34,8 +41,31 @@ public sealed class IndexModel : PageModel
 
     public RecordView? Record { get; private set; }
 
-    public void OnGet()
+    /// <summary>When the record was opened by a context launch: the record system it came from.</summary>
+    public string? LaunchedFrom { get; private set; }
+
+    public DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = LaunchContext.Parameter)] string? launch)
     {
+        if (launch is null)
+        {
+            return Page();
+        }
+
+        var caller = PageCaller.Of(HttpContext);
+        var context = LaunchContext.Open(protection, launch);
+        if (context is null || caller is null || context.UserId != caller.UserId)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            RefusalTitle = "This link has expired";
+            Refusal = "Links from a context launch last a short time and only for the person who opened them. Open the Wirral Care Record again from the patient's record in your system.";
+            return Page();
+        }
+
+        LaunchedFrom = context.RecordSystemName;
+        NhsNumber = RecordView.Format(context.NhsNumber);
+        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null));
     }
 
     public async Task<IActionResult> OnPostAsync()
@@ -55,15 +85,38 @@ public sealed class IndexModel : PageModel
             return Page();
         }
 
+        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason));
+    }
+
+    /// <summary>Opens one letter of a record just shown: read again from its source, with the same checks and audit as a single-source read.</summary>
+    public async Task<IActionResult> OnGetLetterAsync(string? letter)
+    {
+        var letters = HttpContext.RequestServices.GetRequiredService<LetterReader>();
+        var caller = PageCaller.Of(HttpContext);
+        if (caller is null || LetterLink.Open(protection, letter) is not { } link)
+        {
+            return new ResultAction(Results.Text("This letter link has expired: open the record again.", "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        return new ResultAction(await letters.ReadAsync(HttpContext, caller, link));
+    }
+
+    /// <summary>The link that opens a letter copy, sealed for this user.</summary>
+    public string LetterHref(LetterCopy copy) =>
+        "/record?handler=letter&letter=" + Uri.EscapeDataString(new LetterLink(
+            Record!.NhsDigits, copy.OdsCode, copy.DocumentReferenceId, copy.PatientId, PageCaller.Of(HttpContext)!.UserId, string.IsNullOrWhiteSpace(BreakGlassReason) ? null : BreakGlassReason.Trim()).Seal(protection));
+
+    private async Task<IActionResult> ReadAsync(GetRecordEndpoint.RecordQuery query)
+    {
         // The same services the API endpoint binds, so a page read is the API's read, audit and all.
         var services = ActivatorUtilities.CreateInstance<GetRecordEndpoint.Services>(HttpContext.RequestServices);
-        var query = GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason);
         try
         {
             var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query));
             if (result is FhirResult { Resource: Bundle bundle })
             {
-                Record = RecordView.From(bundle, check.Value!);
+                var organisations = registry.Current;
+                Record = RecordView.From(bundle, query.NhsNumber!, ods => organisations.Find(ods)?.Kind);
             }
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
@@ -74,6 +127,11 @@ public sealed class IndexModel : PageModel
             var overrideAt = ex.Message.IndexOf(" In an emergency you may override", StringComparison.Ordinal);
             Refusal = CanBreakGlass && overrideAt > 0 ? ex.Message[..overrideAt] : ex.Message;
             RefusalDetails = [.. ex.ExtraIssues.Select(i => i.Diagnostics ?? i.Details?.Text ?? "").Where(t => t.Length > 0)];
+            if (LaunchedFrom is not null && ex.StatusCode == StatusCodes.Status404NotFound && ex.ExtraIssues.Any(i => i.Code == OperationOutcome.IssueType.Conflict))
+            {
+                RefusalTitle = "The record could not be confirmed as this patient's";
+                Refusal = $"Sources hold this NHS number, but with a different date of birth or name from {LaunchedFrom}'s record, so nothing is shown. Check the patient's details in your system (and with the Personal Demographics Service) before relying on any shared record.";
+            }
         }
         catch (AuditUnavailableException ex)
         {

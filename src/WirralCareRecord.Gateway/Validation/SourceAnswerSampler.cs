@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Hosting;
+
+namespace WirralCareRecord.Gateway.Validation;
+
+/// <summary>
+/// Where the read path hands a source's answer to the data-quality sampler. Both methods return at once: they
+/// decide whether this answer is sampled (<see cref="ValidationOptions.SampleShare"/>), and only then copy it onto a
+/// bounded queue for a background worker; when the queue is full the sample is dropped and counted. Nothing here
+/// can fail or slow a read.
+/// </summary>
+public interface ISourceAnswerSampler
+{
+    /// <summary>A source's answer as the bytes it sent (FHIR JSON: a Bundle or one resource).</summary>
+    void Offer(string odsCode, ReadOnlySpan<byte> sourceAnswerJson);
+
+    /// <summary>
+    /// A source's answer already parsed. The caller must not change the resources afterwards (offer them once the
+    /// response has completed): a sampled answer is validated later, on another thread, without a copy.
+    /// </summary>
+    void Offer(string odsCode, IReadOnlyList<Resource> sourceAnswer);
+}
+
+/// <summary>
+/// The sampler (<see cref="ISourceAnswerSampler"/>) and its background worker, which validates each sampled answer's
+/// resources against their Wirral profiles and records the results in <see cref="DataQualityFigures"/>.
+/// </summary>
+internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSampler
+{
+    private readonly Channel<Sample> _queue;
+    private readonly ProfileLibrary _library;
+    private readonly DataQualityFigures _figures;
+    private readonly ValidationOptions _options;
+    private readonly ILogger<SourceAnswerSampler> _logger;
+    private long _busyTicks;
+
+    public SourceAnswerSampler(ProfileLibrary library, DataQualityFigures figures, IOptions<ValidationOptions> options, ILogger<SourceAnswerSampler> logger)
+    {
+        _library = library;
+        _figures = figures;
+        _options = options.Value;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Sample>(new BoundedChannelOptions(_options.SampleQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait, // with TryWrite: refused when full, so the drop is counted here
+        });
+    }
+
+    /// <summary>Time the worker has spent validating samples, for the benchmark's CPU share.</summary>
+    public TimeSpan BusyTime => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _busyTicks));
+
+    /// <summary>Samples processed so far.</summary>
+    public long Processed => Interlocked.Read(ref _processed);
+
+    private long _processed;
+
+    public void Offer(string odsCode, ReadOnlySpan<byte> sourceAnswerJson)
+    {
+        if (!Chosen() || sourceAnswerJson.Length > _options.SampleMaxBytes || sourceAnswerJson.IsEmpty)
+        {
+            return;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(sourceAnswerJson.Length);
+        sourceAnswerJson.CopyTo(buffer);
+        if (!_queue.Writer.TryWrite(new Sample(odsCode, buffer, sourceAnswerJson.Length, null)))
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _figures.CountDropped();
+        }
+    }
+
+    public void Offer(string odsCode, IReadOnlyList<Resource> sourceAnswer)
+    {
+        if (sourceAnswer is null || sourceAnswer.Count == 0 || !Chosen())
+        {
+            return;
+        }
+
+        if (!_queue.Writer.TryWrite(new Sample(odsCode, null, 0, sourceAnswer)))
+        {
+            _figures.CountDropped();
+        }
+    }
+
+    /// <summary>Waits until every sample queued so far has been validated (tests and the benchmark).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        while (_queue.Reader.Count > 0 || Volatile.Read(ref _working) != 0)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    private int _working;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.SampleShare <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                Interlocked.Exchange(ref _working, 1);
+                while (_queue.Reader.TryRead(out var sample))
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        Check(sample);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        ValidationLog.SampleFailed(_logger, sample.OdsCode, ex.GetType().Name);
+                    }
+                    finally
+                    {
+                        if (sample.Buffer is { } buffer)
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                        }
+
+                        Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - started);
+                        Interlocked.Increment(ref _processed);
+                    }
+                }
+
+                Interlocked.Exchange(ref _working, 0);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: samples still queued are not needed.
+        }
+    }
+
+    private bool Chosen()
+    {
+        var share = _options.SampleShare;
+        return share >= 1 || (share > 0 && Random.Shared.NextDouble() < share);
+    }
+
+    private void Check(Sample sample)
+    {
+        var validation = _library.Validation;
+        IReadOnlyList<Resource> resources;
+        if (sample.Resources is { } parsed)
+        {
+            resources = parsed;
+        }
+        else
+        {
+            Resource? answer;
+            try
+            {
+                answer = JsonSerializer.Deserialize<Resource>(sample.Buffer.AsSpan(0, sample.Length), FhirJson.Lenient);
+            }
+            catch (Exception ex) when (ex is JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or NotSupportedException)
+            {
+                // Unreadable answers are the federation's to report; the figures are about data the gateway could read.
+                return;
+            }
+
+            resources = answer is null ? [] : [answer];
+        }
+
+        _figures.CountAnswer(sample.OdsCode);
+        foreach (var resource in resources.SelectMany(Items))
+        {
+            _figures.Record(sample.OdsCode, resource.TypeName, validation.Validate(resource));
+        }
+    }
+
+    /// <summary>The source's own resources: a Bundle's entries (not its OperationOutcomes), or the resource itself.</summary>
+    private static IEnumerable<Resource> Items(Resource resource) => resource switch
+    {
+        Bundle bundle => bundle.Entry.Select(e => e.Resource).Where(r => r is not null and not OperationOutcome).Select(r => r!),
+        OperationOutcome => [],
+        _ => [resource],
+    };
+
+    private sealed record Sample(string OdsCode, byte[]? Buffer, int Length, IReadOnlyList<Resource>? Resources);
+}
