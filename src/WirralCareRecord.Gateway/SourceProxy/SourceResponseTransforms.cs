@@ -20,7 +20,6 @@ namespace WirralCareRecord.Gateway.SourceProxy;
 /// </summary>
 internal sealed class SourceResponseTransforms(
     AuditTrail audit,
-    RoutePatientGate gate,
     PageLinkSigner signer,
     PublicBaseAddress publicBase,
     TimeProvider time,
@@ -49,6 +48,8 @@ internal sealed class SourceResponseTransforms(
 
         // Allow-lists both ways: a source sees only what the gateway chooses to send, and the caller only what it writes.
         context.CopyRequestHeaders = false;
+        // No X-Forwarded-*: they would carry the caller's Host and address to the source.
+        context.UseDefaultForwarders = false;
         context.CopyResponseHeaders = false;
         context.CopyResponseTrailers = false;
         context.AddRequestTransform(request =>
@@ -254,6 +255,9 @@ internal sealed class SourceResponseTransforms(
             throw cannotTell;
         }
 
+        // Resolved per request, not injected: the gate reaches YARP's proxy state (source health), and YARP builds its
+        // transforms while building that state, so a constructor dependency would be a cycle the container cannot see.
+        var gate = context.RequestServices.GetRequiredService<RoutePatientGate>();
         var reference = named[0];
         if (reference.Reference is { } value && !value.StartsWith('#'))
         {
