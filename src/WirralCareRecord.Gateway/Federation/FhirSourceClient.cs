@@ -443,8 +443,8 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
         call.Hold(answer);
         var page = answer.Index();
-        return page.Index.Malformed ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR")
-            : !ModelInfo.IsKnownResource(page.Index.ResourceType ?? "") ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource")
+        return !ModelInfo.IsKnownResource(page.Index.ResourceType ?? "") ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource")
+            : page.Index.Malformed ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR")
             : page;
     }
 
