@@ -47,10 +47,11 @@ internal sealed partial class FederatedRecordService(
     public IReadOnlyList<SourceGrant> SelectSources(CallerIdentity caller) =>
         caller.OdsCode is null ? [] : SharingRules.SelectSources(registry.Current, caller.OdsCode, UkDate.Today(time));
 
-    public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken) =>
-        await Task.WhenAll(sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, cancellationToken)));
+    /// <param name="types">The record types to fetch (null: every permitted type; empty: the Patient only, to corroborate).</param>
+    public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken, IReadOnlyList<string>? types = null) =>
+        await Task.WhenAll(sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, types, cancellationToken)));
 
-    private async Task<SourceResult> FetchOneAsync(SourceGrant grant, string nhsNumber, string correlationId, CancellationToken cancellationToken)
+    private async Task<SourceResult> FetchOneAsync(SourceGrant grant, string nhsNumber, string correlationId, IReadOnlyList<string>? types, CancellationToken cancellationToken)
     {
         // Yield first so one source's synchronous set-up never delays starting the others.
         await Task.Yield();
@@ -73,8 +74,8 @@ internal sealed partial class FederatedRecordService(
                 async ct =>
                 {
                     var capability = await capabilities.ForAsync(grant.Source, correlationId, ct);
-                    strategy = capability.StrategyFor([.. options.Value.RecordTypes.Where(grant.Permits)]);
-                    return await client.FetchRecordAsync(grant, nhsNumber, strategy.Value, correlationId, calls, ct);
+                    strategy = capability.StrategyFor([.. (types ?? options.Value.RecordTypes).Where(grant.Permits)]);
+                    return await client.FetchRecordAsync(grant, nhsNumber, strategy.Value, correlationId, calls, ct, types);
                 },
                 cancellationToken);
             Log.SourceAnswered(logger, grant.Source.OdsCode, SourceResult.Code(result.Outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId);

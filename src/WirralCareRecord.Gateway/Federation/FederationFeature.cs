@@ -11,6 +11,7 @@ public static class FederationFeature
         builder.Services.AddValidatedOptions<FederationOptions>(FederationOptions.SectionName);
         builder.Services.AddSourceHttpClients();
         builder.Services.AddSingleton<FhirSourceClient>();
+        builder.Services.AddSingleton<PublicBaseAddress>();
         builder.Services.AddSingleton<SourcePipelines>();
         builder.Services.AddSingleton<SourceCapabilities>();
         builder.Services.AddSingleton<FederationMetrics>();

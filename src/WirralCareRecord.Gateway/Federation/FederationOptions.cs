@@ -60,6 +60,24 @@ public sealed class FederationOptions
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan SourceHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The gateway's address as callers reach it (for example <c>https://record.wirral.nhs.uk</c>): every link and
+    /// fullUrl the gateway writes starts with it. Unset, the first address the server listens on is used.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>
+    /// Base64 key (32 bytes or more) that signs the links the gateway writes into source answers (next pages, documents).
+    /// Unset, each process makes its own, so links work only on the instance that wrote them: set it when running several.
+    /// </summary>
+    public string? LinkSigningKey { get; set; }
+
+    /// <summary>
+    /// Security labels, as <c>system|code</c>, that withhold an item (or anything containing it) besides the
+    /// confidentiality codes R and V, which always do: for example <c>http://terminology.hl7.org/CodeSystem/v3-ActCode|PSY</c>.
+    /// </summary>
+    public List<string> RestrictedLabels { get; set; } = [];
+
     public static IReadOnlyList<string> DefaultRecordTypes { get; } =
     [
         "AllergyIntolerance", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",

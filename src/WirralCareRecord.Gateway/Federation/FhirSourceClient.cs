@@ -7,6 +7,7 @@ using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Federation;
 
@@ -20,16 +21,18 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
     /// <summary>
     /// The patient's record from one source by <paramref name="strategy"/>. Every strategy ends in the same checks
-    /// (the patient carries the NHS number, one merge followed, items about the patient only, restricted items withheld),
-    /// so the record is the same whichever was used; only the number of calls differs.
+    /// (the patient carries the NHS number, one merge followed, and every item decided by the source answer pipeline's
+    /// rules: about this patient only, nothing restricted, nothing outside the agreement), so the record is the same
+    /// whichever was used; only the number of calls differs.
     /// </summary>
-    public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken)
+    /// <param name="types">The record types to fetch; null for every type the grant permits (an empty list fetches the Patient only).</param>
+    public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken, IReadOnlyList<string>? types = null)
     {
         var source = grant.Source;
-        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
-        var types = options.Value.RecordTypes.Where(grant.Permits).ToList();
-        var found = strategy == FetchStrategy.RevInclude
-            ? await FindWithRevIncludeAsync(call, nhsNumber, types, cancellationToken)
+        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
+        var wanted = (types ?? options.Value.RecordTypes).Where(grant.Permits).ToList();
+        var found = strategy == FetchStrategy.RevInclude && wanted.Count > 0
+            ? await FindWithRevIncludeAsync(call, nhsNumber, wanted, cancellationToken)
             : await FindPatientAsync(call, nhsNumber, cancellationToken);
         if (found.Refusal is { } refusal)
         {
@@ -39,10 +42,10 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         var patient = found.Patient!;
         var items = found.Items ?? strategy switch
         {
-            FetchStrategy.Batch => await SearchInBatchAsync(call, patient.Id!, types, cancellationToken),
-            _ => await SearchPerTypeAsync(call, patient.Id!, types, cancellationToken),
+            FetchStrategy.Batch => await SearchInBatchAsync(call, patient.Id!, wanted, cancellationToken),
+            _ => await SearchPerTypeAsync(call, patient.Id!, wanted, cancellationToken),
         };
-        var (kept, withheld) = KeepPatientsOwn(grant, patient.Id!, items, correlationId);
+        var (kept, withheld) = KeepPatientsOwn(grant, patient.Id!, nhsNumber, items, correlationId);
         return new SourceResult(grant, SourceOutcome.Returned, patient, kept, time.GetUtcNow(), null, withheld, calls.Count);
     }
 
@@ -52,9 +55,9 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// </summary>
     public async Task<(MatchOutcome Outcome, IReadOnlyList<string> RegisteredPractices)> LocateAsync(Organisation source, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
-        var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
-        var search = await GetAsync<Bundle>(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", cancellationToken);
-        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
+        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
+        var page = await GetPageAsync(call, HttpMethod.Get, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", null, strict: false, cancellationToken);
+        var match = PatientMatcher.Match(MatchedPatients([page]), nhsNumber);
         return (match.Outcome, match.Patient is { } patient ? RegisteredPracticesOf(patient) : []);
     }
 
@@ -72,8 +75,8 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// <summary>The Patient search, and the surviving record when the source has merged the one found.</summary>
     private static async Task<Found> FindPatientAsync(Call call, string nhsNumber, CancellationToken cancellationToken)
     {
-        var search = await GetAsync<Bundle>(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", cancellationToken);
-        var match = PatientMatcher.Match(search.Entry.Select(e => e.Resource).OfType<Patient>(), nhsNumber);
+        var search = await GetPageAsync(call, HttpMethod.Get, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", null, strict: false, cancellationToken);
+        var match = PatientMatcher.Match(MatchedPatients([search]), nhsNumber);
         if (Refuse(match) is { } refusal)
         {
             return refusal;
@@ -96,8 +99,8 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     private async Task<Found> FindWithRevIncludeAsync(Call call, string nhsNumber, IReadOnlyList<string> types, CancellationToken cancellationToken)
     {
         var revIncludes = string.Concat(types.Select(t => "&_revinclude=" + Uri.EscapeDataString(SourceCapability.RevIncludeOf(t))));
-        var entries = await GetAllPagesAsync(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}{revIncludes}&_count={options.Value.PageSize}", strict: true, cancellationToken);
-        var match = PatientMatcher.Match(Matches(entries).OfType<Patient>(), nhsNumber);
+        var pages = await GetAllPagesAsync(call, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}{revIncludes}&_count={options.Value.PageSize}", strict: true, cancellationToken);
+        var match = PatientMatcher.Match(MatchedPatients(pages), nhsNumber);
         if (Refuse(match) is { } refusal)
         {
             return refusal;
@@ -105,12 +108,12 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
         if (SuccessorOf(match.Patient!, call.BaseUrl) is not { } successorId)
         {
-            return new Found(null, match.Patient, Included(entries));
+            return new Found(null, match.Patient, Included(pages));
         }
 
         // The items came with the retired record; the surviving one is asked for the same way, by its id.
         var merged = await GetAllPagesAsync(call, $"{call.BaseUrl}/Patient?_id={Uri.EscapeDataString(successorId)}{revIncludes}&_count={options.Value.PageSize}", strict: true, cancellationToken);
-        var successor = Matches(merged).OfType<Patient>().FirstOrDefault(p => p.Id == successorId)
+        var successor = MatchedPatients(merged).FirstOrDefault(p => p.Id == successorId)
             ?? throw new SourceFailureException(SourceOutcome.Unreadable, "marks the patient as merged but did not return the record it points to");
         return ChainedMerge(successor) ?? new Found(null, successor, Included(merged));
     }
@@ -134,14 +137,38 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             ? new Found(new Refusal(SourceOutcome.Conflict, "holds a merged record that points to another merged record, so none of its data has been included"), null, null)
             : null;
 
-    private static IEnumerable<Resource> Matches(IEnumerable<Bundle.EntryComponent> entries) =>
-        entries.Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match).Select(e => e.Resource).OfType<Resource>();
+    private static bool IsMatch(EntrySlice entry) => entry.SearchMode is null or "match";
 
-    /// <summary>Everything a reverse-include search sent besides the patients it matched; the safety checks decide what is kept.</summary>
-    private static List<Resource> Included(IEnumerable<Bundle.EntryComponent> entries) =>
-        [.. entries.Select(e => e.Resource).OfType<Resource>().Where(r => r is not Patient)];
+    /// <summary>
+    /// The Patients a search matched, as SDK objects: the one kind of resource a decision needs whole (matching,
+    /// demographics). Everything else stays bytes until the rules have decided on it.
+    /// </summary>
+    private static List<Patient> MatchedPatients(IEnumerable<AnswerPage> pages)
+    {
+        var patients = new List<Patient>();
+        foreach (var page in pages)
+        {
+            foreach (var entry in page.Index.Entries.Where(e => e.Start >= 0 && IsMatch(e)))
+            {
+                using var bytes = page.Slice(entry);
+                if (ResourceTypeOf(bytes.Span) == "Patient" && Parse(bytes.Span) is Patient patient)
+                {
+                    patients.Add(patient);
+                }
+            }
+        }
 
-    private async Task<List<Resource>> SearchPerTypeAsync(Call call, string patientId, IReadOnlyList<string> types, CancellationToken cancellationToken)
+        return patients;
+    }
+
+    /// <summary>Everything a reverse-include search sent besides the patients; the safety rules decide what is kept.</summary>
+    private static List<PageEntry> Included(IEnumerable<AnswerPage> pages) =>
+        [.. pages.SelectMany(page => page.Index.Entries.Where(e => e.Start >= 0).Select(e => new PageEntry(page, e)))];
+
+    private static List<PageEntry> Matches(IEnumerable<AnswerPage> pages) =>
+        [.. pages.SelectMany(page => page.Index.Entries.Where(e => e.Start >= 0 && IsMatch(e)).Select(e => new PageEntry(page, e)))];
+
+    private async Task<List<PageEntry>> SearchPerTypeAsync(Call call, string patientId, IReadOnlyList<string> types, CancellationToken cancellationToken)
     {
         // One failed type fails the source, so stop its other searches at once rather than let them run to the timeout.
         using var siblings = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -164,7 +191,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// One <c>batch</c> Bundle with a search per record type (FHIR R4 http.html#transaction). Each answer must be a
     /// successful searchset; its further pages are read as any other.
     /// </summary>
-    private async Task<List<Resource>> SearchInBatchAsync(Call call, string patientId, List<string> types, CancellationToken cancellationToken)
+    private async Task<List<PageEntry>> SearchInBatchAsync(Call call, string patientId, List<string> types, CancellationToken cancellationToken)
     {
         if (types.Count == 0)
         {
@@ -180,73 +207,119 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             });
         }
 
-        var answer = await SendAsync<Bundle>(call, HttpMethod.Post, call.BaseUrl, batch, strict: false, cancellationToken);
-        if (answer.Type != Bundle.BundleType.BatchResponse || answer.Entry.Count != types.Count)
+        var answer = await GetPageAsync(call, HttpMethod.Post, call.BaseUrl, batch, strict: false, cancellationToken);
+        if (answer.Index.BundleType != "batch-response" || answer.Index.Entries.Count != types.Count)
         {
             throw new SourceFailureException(SourceOutcome.Unreadable, $"answered a batch of {types.Count} searches with something other than a batch-response of {types.Count} entries");
         }
 
-        var pages = await Task.WhenAll(answer.Entry.Select(async (entry, i) =>
+        var pages = await Task.WhenAll(answer.Index.Entries.Select(async (entry, i) =>
         {
-            var status = entry.Response?.Status?.Trim() ?? "";
+            var status = entry.ResponseStatus?.Trim() ?? "";
             if (!status.StartsWith('2'))
             {
                 throw new SourceFailureException(SourceOutcome.Failed, $"answered {(status.Length == 0 ? "no status" : "HTTP " + status)} to its {types[i]} search in a batch");
             }
 
-            if (entry.Resource is not Bundle searchset)
+            var searchset = entry.Start < 0 ? null : answer.Nested(entry);
+            if (searchset is null || !searchset.Index.IsBundle || searchset.Index.Malformed)
             {
-                throw new SourceFailureException(SourceOutcome.Unreadable, $"answered its {types[i]} search in a batch with {entry.Resource?.TypeName ?? "nothing"} where a Bundle was expected");
+                throw new SourceFailureException(SourceOutcome.Unreadable, $"answered its {types[i]} search in a batch with {searchset?.Index.ResourceType ?? "nothing"} where a Bundle was expected");
             }
 
-            var entries = searchset.Entry.ToList();
+            var found = new List<AnswerPage> { searchset };
             if (NextLink(searchset, call.BaseUrl) is { } next)
             {
-                entries.AddRange(await GetAllPagesAsync(call, next, strict: false, cancellationToken, firstPageNumber: 1));
+                found.AddRange(await GetAllPagesAsync(call, next, strict: false, cancellationToken, firstPageNumber: 1));
             }
 
-            return Matches(entries);
+            return Matches(found);
         }));
         return [.. pages.SelectMany(p => p)];
     }
 
-    /// <summary>Keeps only what is safely this patient's and permitted; counts what was left out.</summary>
-    private (List<Resource> Kept, int Withheld) KeepPatientsOwn(SourceGrant grant, string patientId, IEnumerable<Resource> resources, string correlationId)
+    /// <summary>
+    /// Keeps only what the source answer pipeline's rules allow (<see cref="DisclosurePolicy"/>): tied to this patient by
+    /// any kind of reference, nothing restricted on it or in it, inside the agreement. Kept items become SDK objects for
+    /// the merge; withheld ones are only counted.
+    /// </summary>
+    private (List<Resource> Kept, int Withheld) KeepPatientsOwn(SourceGrant grant, string patientId, string nhsNumber, IEnumerable<PageEntry> entries, string correlationId)
     {
         var source = grant.Source;
+        var scope = new PatientScope(nhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, new SourceLocation(source.FhirBaseUrl, ""), grant.Permits, labels);
         var kept = new List<Resource>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var withheld = 0;
-        foreach (var resource in resources)
+        foreach (var (page, entry) in entries)
         {
-            if (resource is OperationOutcome || !seen.Add(resource.TypeName + "/" + resource.Id))
+            using var bytes = page.Slice(entry);
+            var facts = ResourceFacts.Scan(bytes.Span, labels);
+            if (facts.ResourceType is "OperationOutcome" || (facts.ResourceType == "Patient" && facts.Id == patientId) || !seen.Add(facts.ResourceType + "/" + facts.Id))
             {
                 continue;
             }
 
-            if (string.IsNullOrEmpty(resource.Id) || !grant.Permits(resource.TypeName) || RecordSafety.IsRestricted(resource))
+            var decision = string.IsNullOrEmpty(facts.Id) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
+            if (decision == Withholding.None && Parse(bytes.Span) is { } resource)
             {
-                withheld++;
+                kept.Add(resource);
                 continue;
             }
 
-            if (!RecordSafety.IsAbout(resource, patientId, source.FhirBaseUrl))
+            if (decision == Withholding.NotThisPatient)
             {
                 // A source returning another person's data is a safety incident at that source: log it, without identifiers.
-                Log.WrongPatientItem(logger, source.OdsCode, resource.TypeName, correlationId);
-                withheld++;
-                continue;
+                Log.WrongPatientItem(logger, source.OdsCode, facts.ResourceType ?? "resource", correlationId);
             }
 
-            kept.Add(resource);
+            withheld++;
         }
 
         return (kept, withheld);
     }
 
-    private async Task<List<Bundle.EntryComponent>> GetAllPagesAsync(Call call, string firstPage, bool strict, CancellationToken cancellationToken, int firstPageNumber = 0)
+    private readonly RestrictedLabels labels = new(options.Value.RestrictedLabels);
+
+    /// <summary>The SDK's reading of one resource's bytes; null when it is not a resource the SDK knows.</summary>
+    private static Resource? Parse(ReadOnlySpan<byte> json)
     {
-        var entries = new List<Bundle.EntryComponent>();
+        try
+        {
+            var resource = JsonSerializer.Deserialize<Resource>(json, FhirJson.Lenient);
+            return resource is not null && ModelInfo.IsKnownResource(resource.TypeName) ? resource : null;
+        }
+        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ResourceTypeOf(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isType = reader.ValueTextEquals("resourceType"u8);
+            reader.Read();
+            if (isType)
+            {
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+
+            reader.TrySkip();
+        }
+
+        return null;
+    }
+
+    private async Task<List<AnswerPage>> GetAllPagesAsync(Call call, string firstPage, bool strict, CancellationToken cancellationToken, int firstPageNumber = 0)
+    {
+        var pages = new List<AnswerPage>();
         string? url = firstPage;
         for (var page = firstPageNumber; url is not null; page++)
         {
@@ -255,18 +328,23 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
                 throw new SourceFailureException(SourceOutcome.Failed, $"kept paging past {options.Value.MaxPagesPerType} pages");
             }
 
-            var bundle = await SendAsync<Bundle>(call, HttpMethod.Get, url, null, strict, cancellationToken);
-            entries.AddRange(bundle.Entry.Where(e => e.Resource is not null));
-            url = NextLink(bundle, call.BaseUrl);
+            var answer = await GetPageAsync(call, HttpMethod.Get, url, null, strict, cancellationToken);
+            if (!answer.Index.IsBundle)
+            {
+                throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {answer.Index.ResourceType} where a Bundle was expected");
+            }
+
+            pages.Add(answer);
+            url = NextLink(answer, call.BaseUrl);
         }
 
-        return entries;
+        return pages;
     }
 
     /// <summary>The next page, which is followed only within the source's own base: it must never send the gateway elsewhere.</summary>
-    private static string? NextLink(Bundle bundle, string baseUrl)
+    private static string? NextLink(AnswerPage page, string baseUrl)
     {
-        var url = bundle.NextLink?.ToString();
+        var url = page.Link("next");
         return url is null || url.StartsWith(baseUrl + "/", StringComparison.OrdinalIgnoreCase) || url.StartsWith(baseUrl + "?", StringComparison.OrdinalIgnoreCase)
             ? url
             : throw new SourceFailureException(SourceOutcome.Unreadable, "sent a next link outside its own FHIR base");
@@ -279,16 +357,43 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         ReadAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, cancellationToken, configure);
 
     /// <summary>One resource from a FHIR server that is not a registry source (the demographics service), with <paramref name="client"/>.</summary>
-    public static Task<T> ReadAsync<T>(HttpClient client, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
-        where T : Resource =>
-        GetAsync<T>(new Call(client, "", correlationId, new CallCounter()) { Configure = configure }, url, cancellationToken);
-
-    private static Task<T> GetAsync<T>(Call call, string url, CancellationToken cancellationToken)
-        where T : Resource =>
-        SendAsync<T>(call, HttpMethod.Get, url, null, strict: false, cancellationToken);
-
-    private static async Task<T> SendAsync<T>(Call call, HttpMethod method, string url, Resource? body, bool strict, CancellationToken cancellationToken)
+    public static async Task<T> ReadAsync<T>(HttpClient client, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
         where T : Resource
+    {
+        await using var call = new Call(client, "", correlationId, new CallCounter()) { Configure = configure };
+        return await GetAsync<T>(call, url, cancellationToken);
+    }
+
+    private static async Task<T> GetAsync<T>(Call call, string url, CancellationToken cancellationToken)
+        where T : Resource
+    {
+        var page = await GetPageAsync(call, HttpMethod.Get, url, null, strict: false, cancellationToken);
+        Resource? resource;
+        try
+        {
+            var reader = new Utf8JsonReader(page.Data);
+            resource = JsonSerializer.Deserialize<Resource>(ref reader, FhirJson.Lenient);
+        }
+        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
+        }
+
+        // JSON without a known resourceType parses to an SDK placeholder whose name must not reach the clinician.
+        if (resource is null || !ModelInfo.IsKnownResource(resource.TypeName))
+        {
+            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource");
+        }
+
+        return resource as T
+            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource.TypeName} where a {typeof(T).Name} was expected");
+    }
+
+    /// <summary>
+    /// One answer from the source, read into pooled buffers under the size cap and outlined (<see cref="AnswerIndex"/>);
+    /// held by <paramref name="call"/> until the read is over.
+    /// </summary>
+    private static async Task<AnswerPage> GetPageAsync(Call call, HttpMethod method, string url, Resource? body, bool strict, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, url);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FhirJson.MediaType));
@@ -326,39 +431,48 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             throw TooLarge(limit);
         }
 
-        Resource? resource;
+        SourceAnswer answer;
         try
         {
-            await using var stream = new LimitedReadStream(await response.Content.ReadAsStreamAsync(cancellationToken), limit, () => new LimitExceededException());
-            resource = await JsonSerializer.DeserializeAsync<Resource>(stream, FhirJson.Lenient, cancellationToken);
+            answer = await SourceAnswer.ReadAsync(await response.Content.ReadAsStreamAsync(cancellationToken), limit, cancellationToken);
         }
-        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
-        {
-            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR");
-        }
-        catch (LimitExceededException)
+        catch (AnswerTooLargeException)
         {
             throw TooLarge(limit);
         }
 
-        // JSON without a known resourceType parses to an SDK placeholder whose name must not reach the clinician.
-        if (resource is null || !ModelInfo.IsKnownResource(resource.TypeName))
-        {
-            throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource");
-        }
-
-        return resource as T
-            ?? throw new SourceFailureException(SourceOutcome.Unreadable, $"answered with {resource.TypeName} where a {typeof(T).Name} was expected");
+        call.Hold(answer);
+        var page = answer.Index();
+        return !ModelInfo.IsKnownResource(page.Index.ResourceType ?? "") ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource")
+            : page.Index.Malformed ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR")
+            : page;
     }
 
     private static SourceFailureException TooLarge(long limit) =>
         new(SourceOutcome.Unreadable, $"answered with more than {limit / 1024} KB, the most the gateway reads from one answer (Federation:MaxSourceResponseBytes)");
 
-    private sealed class LimitExceededException : IOException;
-
     /// <summary>One source's side of one read: where it is, and the calls made to it so far.</summary>
-    private sealed record Call(HttpClient Client, string BaseUrl, string CorrelationId, CallCounter Calls)
+    private sealed record Call(HttpClient Client, string BaseUrl, string CorrelationId, CallCounter Calls) : IAsyncDisposable
     {
+        private readonly List<SourceAnswer> _answers = [];
+
+        /// <summary>Keeps an answer's pooled buffers until the read is done with its bytes.</summary>
+        public void Hold(SourceAnswer answer)
+        {
+            lock (_answers)
+            {
+                _answers.Add(answer);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var answer in _answers)
+            {
+                await answer.DisposeAsync();
+            }
+        }
+
         /// <summary>The most bytes read from one answer (<see cref="FederationOptions.MaxSourceResponseBytes"/>).</summary>
         public long MaxResponseBytes { get; init; } = FederationOptions.DefaultMaxSourceResponseBytes;
 
@@ -366,7 +480,10 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     }
 
     /// <summary>The patient a source holds and, for a reverse-include search, the items that came with it; or why there is none.</summary>
-    private sealed record Found(Refusal? Refusal, Patient? Patient, List<Resource>? Items);
+    private sealed record Found(Refusal? Refusal, Patient? Patient, List<PageEntry>? Items);
+
+    /// <summary>One resource in one answer page, not yet decided on.</summary>
+    private readonly record struct PageEntry(AnswerPage Page, EntrySlice Entry);
 
     private sealed record Refusal(SourceOutcome Outcome, string Detail);
 

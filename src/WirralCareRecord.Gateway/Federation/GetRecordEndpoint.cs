@@ -43,7 +43,8 @@ internal static class GetRecordEndpoint
         GatewayTelemetry Telemetry,
         FederationMetrics Metrics,
         IOptions<GatewayAuthenticationOptions> AuthenticationOptions,
-        Validation.ISourceAnswerSampler DataQualitySampler);
+        Validation.ISourceAnswerSampler DataQualitySampler,
+        PublicBaseAddress PublicBase);
 
     internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
@@ -61,14 +62,10 @@ internal static class GetRecordEndpoint
             nhsNumber = check.IsValid ? check.Value : throw new InvalidRequestException(check.Problem!);
             breakGlass = BreakGlass.Validate(query.BreakGlassReason ?? context.Request.Headers[BreakGlass.Header].ToString());
             var notices = new List<OperationOutcome.IssueComponent>();
-            if (services.Federation.ObjectionFor(nhsNumber!) is { } objection)
+            if (RecordRules.Objection(services.Federation, nhsNumber!, breakGlass) is { } objected)
             {
                 // Checked before any source is asked: an objection means the record is not even fetched.
-                notices.Add(BreakGlass.OverrideOrRefuse(
-                    breakGlass,
-                    OperationOutcome.IssueType.Suppressed,
-                    $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record, so no source has been asked.",
-                    "This patient has opted out of the Wirral Care Record."));
+                notices.Add(objected);
             }
 
             var granted = services.Federation.SelectSources(caller);
@@ -96,16 +93,12 @@ internal static class GetRecordEndpoint
                 throw NothingReturned(results);
             }
 
-            if (services.Federation.RequiresLegitimateRelationship(caller) && !services.Federation.HasLegitimateRelationship(results, caller))
+            if (RecordRules.Relationship(services.Federation, results, caller, breakGlass) is { } noRelationship)
             {
-                notices.Add(BreakGlass.OverrideOrRefuse(
-                    breakGlass,
-                    OperationOutcome.IssueType.Forbidden,
-                    $"{caller.OdsCode} has no recorded relationship with this patient (not registered with you, and not seen by you recently), so the record is not shown.",
-                    "No relationship with this patient is recorded for your organisation."));
+                notices.Add(noRelationship);
             }
 
-            var gatewayBase = GatewayAddresses.BaseOf(context.Request);
+            var gatewayBase = services.PublicBase.Value;
             if (corroborated.Reference is { } reference)
             {
                 // Say what each source's patient was confirmed against, so a clinician can judge what "not included" means.
@@ -134,6 +127,10 @@ internal static class GetRecordEndpoint
         }
     }
 
+    /// <summary>
+    /// The request as the gateway's own address, with the query the caller sent except the break-glass reason,
+    /// which is the caller's free text and belongs in the audit, not in a link.
+    /// </summary>
     private static GatewayException NothingReturned(IReadOnlyList<SourceResult> results)
     {
         var issues = RecordBundleBuilder.Issues(results);

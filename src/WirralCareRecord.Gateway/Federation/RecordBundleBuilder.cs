@@ -27,12 +27,12 @@ public static class RecordBundleBuilder
 
         foreach (var result in results.Where(r => r.Outcome == SourceOutcome.Returned))
         {
-            var sourceBase = result.Grant.Source.FhirBaseUrl.ToString();
             var gatewaySourceBase = GatewayAddresses.SourceBase(gatewayBase, result.OdsCode);
+            var rewriter = new SourceAnswers.AddressRewriter(new SourceAnswers.SourceLocation(result.Grant.Source.FhirBaseUrl, gatewaySourceBase));
             var targets = new List<ResourceReference>();
             foreach (var resource in result.Resources.Prepend(result.Patient!))
             {
-                GatewayAddresses.Rewrite(resource, sourceBase, gatewaySourceBase);
+                GatewayAddresses.Rewrite(resource, rewriter);
                 resource.Meta ??= new Meta();
                 resource.Meta.Source = gatewaySourceBase;
                 var fullUrl = $"{gatewaySourceBase}/{resource.TypeName}/{resource.Id}";

@@ -29,7 +29,7 @@ public sealed class LaunchOptions
 
     /// <summary>
     /// The gateway's public address, from which the <c>redirect_uri</c> registered with every record system is made
-    /// (<c>{PublicBaseUrl}/launch/callback</c>). When unset, the address the browser used.
+    /// (<c>{PublicBaseUrl}/launch/callback</c>). When unset, the gateway's public base address (<c>Federation:PublicBaseUrl</c>).
     /// </summary>
     [Url]
     public string? PublicBaseUrl { get; set; }

@@ -35,6 +35,7 @@ internal sealed partial class SmartLaunch(
     SourceConnectionRule connections,
     IDataProtectionProvider protection,
     IOptions<LaunchOptions> options,
+    Federation.PublicBaseAddress publicBase,
     IOptions<GatewayAuthenticationOptions> authenticationOptions,
     AuditTrail audit,
     TimeProvider time,
@@ -338,7 +339,7 @@ internal sealed partial class SmartLaunch(
             context.RequestAborted);
 
     private string PublicBase(HttpContext context) =>
-        options.Value.PublicBaseUrl is { Length: > 0 } configured ? configured.TrimEnd('/') : Federation.GatewayAddresses.BaseOf(context.Request);
+        options.Value.PublicBaseUrl is { Length: > 0 } configured ? configured.TrimEnd('/') : publicBase.Value;
 
     private static IResult Problem(LaunchProblem problem) => Results.Redirect($"{ProblemPath}?reason={LaunchProblems.Of(problem).Code}");
 

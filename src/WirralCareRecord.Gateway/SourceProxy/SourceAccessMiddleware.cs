@@ -11,13 +11,17 @@ using Yarp.ReverseProxy.Forwarder;
 namespace WirralCareRecord.Gateway.SourceProxy;
 
 /// <summary>
-/// Runs in the YARP pipeline for source routes: checks, per request, that the caller may see this source today and
-/// this kind of data, and turns forwarding failures into audited 502/504 OperationOutcomes.
+/// Runs in the YARP pipeline for source routes, before anything is forwarded: the caller may see this source today and
+/// this kind of data; the request keeps to the route's contract (<see cref="SourceRouteContract"/>); and the patient it
+/// names passes the same rules as the federated read (<see cref="RoutePatientGate"/>). Every refusal is audited, naming
+/// the patient when known. Forwarding failures become audited 502/504 OperationOutcomes.
 /// </summary>
 internal sealed class SourceAccessMiddleware(
     RequestDelegate next,
     IOrganisationRegistry registry,
     AuditTrail audit,
+    RoutePatientGate gate,
+    PageLinkSigner signer,
     TimeProvider time,
     IOptions<FederationOptions> federation,
     IOptions<GatewayAuthenticationOptions> authentication)
@@ -34,19 +38,44 @@ internal sealed class SourceAccessMiddleware(
         var caller = CallerIdentity.From(context.User, authentication.Value)
             ?? throw new InvalidOperationException("Source routes carry the RecordViewer policy, which lets only signed-in callers through.");
         var grant = caller.OdsCode is null ? null : SharingRules.Grant(registry.Current, odsCode, caller.OdsCode, UkDate.Today(time));
-        var resourceType = ResourceTypeOf(context.Request.Path, odsCode);
-        var refusal = grant is null
-            ? $"Organisation {odsCode} does not share records with {caller.OdsCode} today."
-            : !IsReadable(resourceType, grant)
-                ? $"'{resourceType}' is not a kind of record {odsCode} shares with {caller.OdsCode}: read Patient or one of {string.Join(", ", federation.Value.RecordTypes.Where(grant.Permits))}."
-                : null;
-        if (refusal is not null)
+        if (grant is null)
         {
-            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, "withheld", StatusCodes.Status403Forbidden, refusal, 0);
-            await Outcomes.WriteAsync(context, StatusCodes.Status403Forbidden, Outcomes.Create(OperationOutcome.IssueType.Forbidden, refusal, context.CorrelationId()));
+            await RefuseAsync(context, caller, odsCode, StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Forbidden, $"Organisation {odsCode} does not share records with {caller.OdsCode} today.", null, null);
             return;
         }
 
+        string? breakGlass = null;
+        string? nhsNumber = null;
+        RouteState state;
+        try
+        {
+            breakGlass = BreakGlass.Validate(context.Request.Headers[BreakGlass.Header].ToString());
+            var request = SourceRouteContract.Parse(odsCode, RestOf(context.Request.Path, odsCode), context.Request.Query, context.Request.QueryString.Value ?? "", type => IsReadable(type, grant), signer);
+            state = new RouteState(caller, grant, request, breakGlass);
+            if (request.Kind is RouteKind.PatientRead or RouteKind.PatientSearch or RouteKind.SignedLink)
+            {
+                nhsNumber = await gate.NhsNumberOfAsync(grant, request.PatientId!, context.CorrelationId(), context.RequestAborted);
+                state.Patient = await gate.AdmitAsync(caller, grant, nhsNumber, request.PatientId, breakGlass, context.CorrelationId(), context.RequestAborted);
+            }
+            else if (request.Kind is RouteKind.NhsNumberSearch)
+            {
+                nhsNumber = request.NhsNumber;
+                state.Patient = await gate.AdmitAsync(caller, grant, nhsNumber!, null, breakGlass, context.CorrelationId(), context.RequestAborted);
+            }
+        }
+        catch (ForbiddenTypeException forbidden)
+        {
+            var permitted = string.Join(", ", federation.Value.RecordTypes.Where(grant.Permits));
+            await RefuseAsync(context, caller, odsCode, StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Forbidden, $"'{SourceRouteContract.Bounded(forbidden.ResourceType)}' is not a kind of record {odsCode} shares with {caller.OdsCode}: read Patient or one of {permitted}.", null, breakGlass);
+            return;
+        }
+        catch (GatewayException refused) when (refused is not AuditUnavailableException)
+        {
+            await RefuseAsync(context, caller, odsCode, refused.StatusCode, refused.Code, refused.Message, nhsNumber, breakGlass);
+            return;
+        }
+
+        context.Features.Set(state);
         await next(context);
 
         if (context.GetForwarderErrorFeature() is { } error && !context.Response.HasStarted)
@@ -56,26 +85,35 @@ internal sealed class SourceAccessMiddleware(
             var message = timedOut
                 ? $"Organisation {odsCode} did not answer in time."
                 : $"Organisation {odsCode} could not be reached.";
-            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, timedOut ? "timed-out" : "failed", status, message, 0);
-            await Outcomes.WriteAsync(context, status, Outcomes.Create(timedOut ? OperationOutcome.IssueType.Timeout : OperationOutcome.IssueType.Transient, message, context.CorrelationId()));
+            context.Response.Headers.Clear();
+            await RefuseAsync(context, caller, odsCode, status, timedOut ? OperationOutcome.IssueType.Timeout : OperationOutcome.IssueType.Transient, message, state.Patient?.NhsNumber, breakGlass, timedOut ? "timed-out" : "failed");
         }
     }
 
-    /// <summary>Single-source reads are limited to what the federated read shares: Patient and the permitted record types.</summary>
-    private bool IsReadable(string? resourceType, SourceGrant grant) =>
-        resourceType == "Patient" || (resourceType is not null && federation.Value.RecordTypes.Contains(resourceType, StringComparer.Ordinal) && grant.Permits(resourceType));
-
-    private static string? ResourceTypeOf(PathString path, string odsCode)
+    /// <summary>Audits the refusal (naming the patient when known), then answers it; an unwritable audit log answers 503 instead.</summary>
+    private async Task RefuseAsync(HttpContext context, CallerIdentity caller, string odsCode, int status, OperationOutcome.IssueType code, string message, string? nhsNumber, string? breakGlass, string? outcome = null)
     {
-        var prefix = $"/sources/{odsCode}/fhir/";
-        var value = path.Value ?? "";
-        if (!value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        try
         {
-            return null;
+            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome ?? (status == StatusCodes.Status404NotFound ? "no-match" : status >= 500 ? "failed" : "withheld"), status, message, 0, breakGlass, nhsNumber);
+        }
+        catch (AuditUnavailableException unavailable)
+        {
+            await Outcomes.WriteAsync(context, unavailable.StatusCode, Outcomes.Create(unavailable.Code, unavailable.Message, context.CorrelationId()));
+            return;
         }
 
-        var rest = value[prefix.Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? rest : rest[..slash];
+        await Outcomes.WriteAsync(context, status, Outcomes.Create(code, message, context.CorrelationId()));
+    }
+
+    /// <summary>Single-source reads are limited to what the federated read shares: Patient and the permitted record types (and documents, by the gateway's links).</summary>
+    private bool IsReadable(string resourceType, SourceGrant grant) =>
+        resourceType is "Patient" or "Binary" || (federation.Value.RecordTypes.Contains(resourceType, StringComparer.Ordinal) && grant.Permits(resourceType));
+
+    private static string RestOf(PathString path, string odsCode)
+    {
+        var prefix = $"/sources/{odsCode}/fhir";
+        var value = path.Value ?? "";
+        return value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) ? value[prefix.Length..] : value;
     }
 }

@@ -4,12 +4,12 @@ using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.SourceProxy;
 
-/// <summary>Audits a single-source read once, whichever part of the proxy pipeline ends it.</summary>
+/// <summary>Audits a single-source read once, whichever part of the proxy pipeline ends it, naming the patient when known.</summary>
 internal static class SourceReadAudit
 {
     private static readonly object AuditedKey = new();
 
-    public static async Task RecordAsync(HttpContext context, AuditTrail audit, CallerIdentity caller, string odsCode, string outcome, int status, string? description, int resources, string? breakGlass = null)
+    public static async Task RecordAsync(HttpContext context, AuditTrail audit, CallerIdentity caller, string odsCode, string outcome, int status, string? description, int resources, string? breakGlass = null, string? nhsNumber = null, int withheld = 0)
     {
         if (!context.Items.TryAdd(AuditedKey, true))
         {
@@ -21,12 +21,15 @@ internal static class SourceReadAudit
                 caller,
                 AccessKind.SourceRead,
                 context.CorrelationId(),
-                null,
-                $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}",
+                nhsNumber,
+                $"{context.Request.Method} {context.Request.Path}{Bounded(context.Request.QueryString.Value)}",
                 status,
                 description,
-                [new SourceAuditEntry(odsCode, outcome, resources, 0, 1)],
+                [new SourceAuditEntry(odsCode, outcome, resources, withheld, 1)],
                 breakGlass),
             context.RequestAborted);
     }
+
+    /// <summary>The query as sent, cut at 2,000 characters: the audit line never grows with what a caller sends.</summary>
+    private static string Bounded(string? query) => query is null ? "" : query.Length <= 2000 ? query : query[..2000] + "…";
 }

@@ -1,26 +1,32 @@
-using System.Text.Json;
+using System.Buffers;
 using Hl7.Fhir.Model;
-using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
-using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Audit;
-using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
-using WirralCareRecord.Gateway.PatientMatching;
+using WirralCareRecord.Gateway.SourceAnswers;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace WirralCareRecord.Gateway.SourceProxy;
 
 /// <summary>
-/// Transforms for source routes. Requests: the caller's token and cookies never go to a source. Responses: the body
-/// is read as FHIR, every source address in it (fullUrl, links, references, Location) is rewritten to the gateway's,
-/// and the read is audited before a byte goes back; what is not FHIR JSON is replaced by a 502 OperationOutcome.
+/// Transforms for source routes. Requests: only the checked request is forwarded (<see cref="RouteRequest"/>), with an
+/// allow-list of headers; the caller's token, cookies and anything else they sent never reach a source. Responses: the
+/// answer is read into pooled buffers under the size cap and the source's timeout, every resource in it (and everything
+/// it contains) is decided by the source answer pipeline (<see cref="SourceAnswerFilter"/>), what is kept is copied
+/// with the source's addresses rewritten, and the access is audited, naming the patient, before a byte goes back.
 /// </summary>
-internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, AuditTrail audit, SourceObjectionCheck objections, IOptions<GatewayAuthenticationOptions> authentication) : ITransformProvider
+internal sealed class SourceResponseTransforms(
+    AuditTrail audit,
+    PageLinkSigner signer,
+    PublicBaseAddress publicBase,
+    TimeProvider time,
+    IOptions<FederationOptions> federation) : ITransformProvider
 {
+    private readonly RestrictedLabels _labels = new(federation.Value.RestrictedLabels);
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
         if (context.Route.Metadata?.TryGetValue(SourceRoutes.SourceMetadataKey, out var ods) == true && !OdsCode.IsValid(ods))
@@ -40,136 +46,297 @@ internal sealed class SourceResponseTransforms(IOrganisationRegistry registry, A
             return;
         }
 
-        context.AddRequestHeaderRemove("Authorization");
-        context.AddRequestHeaderRemove("Cookie");
+        // Allow-lists both ways: a source sees only what the gateway chooses to send, and the caller only what it writes.
+        context.CopyRequestHeaders = false;
+        // No X-Forwarded-*: they would carry the caller's Host and address to the source.
+        context.UseDefaultForwarders = false;
+        context.CopyResponseHeaders = false;
+        context.CopyResponseTrailers = false;
         context.AddRequestTransform(request =>
         {
-            request.ProxyRequest.Headers.TryAddWithoutValidation("X-Request-ID", request.HttpContext.CorrelationId());
+            var state = request.HttpContext.Features.Get<RouteState>()
+                ?? throw new InvalidOperationException("SourceAccessMiddleware admits every forwarded request first.");
+            var forward = state.Request;
+            request.ProxyRequest.RequestUri = new Uri(request.DestinationPrefix.TrimEnd('/') + forward.ForwardPath + (forward.ForwardQuery.Length > 0 ? "?" + forward.ForwardQuery : ""));
+            request.ProxyRequest.Headers.TryAddWithoutValidation("Accept", state.Request.ResourceType == "Binary" ? "application/fhir+json, application/pdf, text/plain;q=0.9, */*;q=0.1" : FhirJson.MediaType);
+            request.ProxyRequest.Headers.TryAddWithoutValidation(HostingFeature.CorrelationHeader, request.HttpContext.CorrelationId());
+            if (request.HttpContext.Request.Headers.TraceParent is { Count: 1 } traceParent && traceParent[0] is { Length: <= 64 } parent)
+            {
+                request.ProxyRequest.Headers.TryAddWithoutValidation("traceparent", parent);
+            }
+
             return ValueTask.CompletedTask;
         });
-        context.AddResponseTransform(response => RewriteAndAuditAsync(response, odsCode));
+        context.AddResponseTransform(AnswerAsync);
     }
 
-    private async ValueTask RewriteAndAuditAsync(ResponseTransformContext transform, string odsCode)
+    private async ValueTask AnswerAsync(ResponseTransformContext transform)
     {
         var context = transform.HttpContext;
-        if (transform.ProxyResponse is not { } upstream)
+        if (transform.ProxyResponse is not { } upstream || context.Features.Get<RouteState>() is not { } state)
         {
             return; // Forwarding failed; SourceAccessMiddleware answers and audits.
         }
 
-        var source = registry.Current.Find(odsCode);
-        var caller = CallerIdentity.From(context.User, authentication.Value)!;
-        var sourceBase = source?.FhirBaseUrl.ToString().TrimEnd('/') ?? "";
-        var gatewayBase = GatewayAddresses.SourceBase(GatewayAddresses.BaseOf(context.Request), odsCode);
         transform.SuppressResponseBody = true;
-
-        if (context.Response.Headers.Location.ToString() is { Length: > 0 } location && sourceBase.Length > 0)
-        {
-            context.Response.Headers.Location = GatewayAddresses.RewriteUrl(location, sourceBase, gatewayBase);
-        }
-
-        Resource? resource = null;
-        string? problem = null;
-        var mediaType = upstream.Content.Headers.ContentType?.MediaType;
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            problem = null;
-        }
-        else if (mediaType is null || !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = $"Organisation {odsCode} answered with {mediaType ?? "no content type"}, not FHIR JSON.";
-        }
-        else
-        {
-            try
-            {
-                await using var body = await upstream.Content.ReadAsStreamAsync(context.RequestAborted);
-                resource = await JsonSerializer.DeserializeAsync<Resource>(body, FhirJson.Lenient, context.RequestAborted);
-                problem = resource is null ? $"Organisation {odsCode} answered with an empty body." : null;
-            }
-            catch (Exception ex) when (ex is JsonException or DeserializationFailedException)
-            {
-                problem = $"Organisation {odsCode} answered with JSON that is not valid FHIR.";
-            }
-        }
-
-        // Restricted items stay out of single-source reads too, or this route would get round the federated read's rule.
-        var withheld = false;
-        if (resource is Bundle searchResult)
-        {
-            searchResult.Entry.RemoveAll(e => e.Resource is { } r && RecordSafety.IsRestricted(r));
-        }
-        else if (resource is not null && RecordSafety.IsRestricted(resource))
-        {
-            problem = $"This item from organisation {odsCode} is marked restricted and is not shared through the Wirral Care Record.";
-            resource = null;
-            withheld = true;
-        }
-
-        string? breakGlass = null;
-        var badRequest = false;
-        if (resource is not null && problem is null)
-        {
-            try
-            {
-                breakGlass = BreakGlass.Validate(context.Request.Headers[BreakGlass.Header].ToString());
-                if (await objections.FindAsync(resource, odsCode, sourceBase, context.CorrelationId(), context.RequestAborted) is { } objection && breakGlass is null)
-                {
-                    problem = $"This patient has opted out: they objected on {objection.RecordedOn:d MMMM yyyy} to their record being shared through the Wirral Care Record. In an emergency, repeat the request with a break-glass reason in the {BreakGlass.Header} header; the access will be reviewed.";
-                    resource = null;
-                    withheld = true;
-                }
-            }
-            catch (SourceFailureException failure)
-            {
-                // Whose record it is could not be established, so an objection cannot be ruled out: fail closed.
-                problem = $"Organisation {odsCode} {failure.Message}, so it has not been shown.";
-                resource = null;
-            }
-            catch (InvalidRequestException invalid)
-            {
-                problem = invalid.Message;
-                resource = null;
-                badRequest = true;
-            }
-        }
-
-        var upstreamStatus = context.Response.StatusCode;
-        var status = problem is null ? upstreamStatus
-            : withheld ? StatusCodes.Status403Forbidden
-            : badRequest ? StatusCodes.Status400BadRequest
-            : StatusCodes.Status502BadGateway;
-        var outcome = withheld || badRequest ? "withheld" : problem is not null ? "unreadable" : upstreamStatus < 400 ? "returned" : upstreamStatus == 404 ? "no-match" : "failed";
-        var resources = resource is Bundle bundle ? bundle.Entry.Count(e => e.Resource is not null and not OperationOutcome) : resource is null or OperationOutcome ? 0 : 1;
-
-        // The audit is written before the answer. YARP would report an exception thrown here as a forwarding
-        // failure (502), so the 503 for an unwritable audit log is answered here.
-        context.Response.Headers.ContentLength = null;
+        context.Response.Headers.Clear();
+        var answer = await AnswerOfAsync(context, upstream, state);
         try
         {
-            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome, status, problem, resources, breakGlass);
+            await SourceReadAudit.RecordAsync(context, audit, state.Caller, state.OdsCode, answer.AuditOutcome, answer.Status, answer.Problem, answer.Kept, state.BreakGlass, state.Patient?.NhsNumber, answer.Withheld);
         }
         catch (AuditUnavailableException unavailable)
         {
-            context.Response.Headers.Location = default;
+            answer.Dispose();
             await Outcomes.WriteAsync(context, unavailable.StatusCode, Outcomes.Create(unavailable.Code, unavailable.Message, context.CorrelationId()));
             return;
         }
 
-        if (problem is not null)
+        using (answer)
         {
-            await Outcomes.WriteAsync(context, status, Outcomes.Create(withheld ? OperationOutcome.IssueType.Suppressed : badRequest ? OperationOutcome.IssueType.Invalid : OperationOutcome.IssueType.Exception, problem, context.CorrelationId()));
-            return;
+            if (answer.Outcome is { } outcome)
+            {
+                await Outcomes.WriteAsync(context, answer.Status, outcome);
+                return;
+            }
+
+            context.Response.StatusCode = answer.Status;
+            context.Response.ContentType = answer.ContentType;
+            context.Response.ContentLength = answer.Body!.Length;
+            if (answer.Location is { } location)
+            {
+                context.Response.Headers.Location = location;
+            }
+
+            if (answer.ContentType != FhirJson.ContentType)
+            {
+                // A document from a source is shown, never run: no script, no plug-in, no sniffing it into HTML.
+                context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+            }
+
+            await answer.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+        }
+    }
+
+    /// <summary>Reads and decides the source's answer; nothing has been written to the caller yet.</summary>
+    private async Task<RouteAnswer> AnswerOfAsync(HttpContext context, HttpResponseMessage upstream, RouteState state)
+    {
+        var ods = state.OdsCode;
+        var status = (int)upstream.StatusCode;
+        if (status == StatusCodes.Status404NotFound || status == StatusCodes.Status410Gone)
+        {
+            return RouteAnswer.Refused(StatusCodes.Status404NotFound, OperationOutcome.IssueType.NotFound, $"Organisation {ods} has no such item.", "no-match", context);
         }
 
-        if (resource is null)
+        if (status is < 200 or >= 300)
         {
-            return;
+            // The source's own error text is not passed on: it may hold patient details or internal addresses.
+            return RouteAnswer.Refused(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.Exception, $"Organisation {ods} answered HTTP {status}.", "failed", context);
         }
 
-        GatewayAddresses.Rewrite(resource, sourceBase, gatewayBase);
-        context.Response.ContentType = FhirJson.ContentType;
-        await JsonSerializer.SerializeAsync(context.Response.Body, resource, FhirJson.Strict, context.RequestAborted);
+        var mediaType = upstream.Content.Headers.ContentType?.MediaType;
+        var isJson = mediaType is not null && mediaType.Contains("json", StringComparison.OrdinalIgnoreCase);
+        var isDocument = state.Request.Kind == RouteKind.SignedLink && state.Request.ResourceType == "Binary";
+        if (!isJson && !isDocument)
+        {
+            return RouteAnswer.Refused(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.Exception, $"Organisation {ods} answered with {Bounded(mediaType) ?? "no content type"}, not FHIR JSON.", "unreadable", context);
+        }
+
+        var limit = federation.Value.MaxSourceResponseBytes;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(state.Grant.Source.Timeout ?? federation.Value.SourceTimeout);
+        SourceAnswer read;
+        try
+        {
+            if (upstream.Content.Headers.ContentLength > limit)
+            {
+                throw new AnswerTooLargeException(limit);
+            }
+
+            read = await SourceAnswer.ReadAsync(await upstream.Content.ReadAsStreamAsync(timeout.Token), limit, timeout.Token);
+        }
+        catch (AnswerTooLargeException tooLarge)
+        {
+            return RouteAnswer.Refused(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.TooCostly, $"Organisation {ods} {tooLarge.Message}.", "unreadable", context);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return RouteAnswer.Refused(StatusCodes.Status504GatewayTimeout, OperationOutcome.IssueType.Timeout, $"Organisation {ods} did not answer in time.", "timed-out", context);
+        }
+        catch (IOException)
+        {
+            return RouteAnswer.Refused(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.Transient, $"Organisation {ods} broke off its answer.", "failed", context);
+        }
+
+        await using (read)
+        {
+            if (!isJson)
+            {
+                // A document's bytes: the link that led here was signed for this patient's DocumentReference.
+                var document = new PooledBufferWriter();
+                foreach (var segment in read.Data)
+                {
+                    document.Write(segment.Span);
+                }
+
+                return RouteAnswer.Document(document, mediaType ?? "application/octet-stream", status);
+            }
+
+            return await DecideAsync(context, state, read.Index(), status, upstream);
+        }
+    }
+
+    private async Task<RouteAnswer> DecideAsync(HttpContext context, RouteState state, AnswerPage page, int status, HttpResponseMessage upstream)
+    {
+        var ods = state.OdsCode;
+        if (page.Index.Malformed || !FhirModelTables.IsKnownResource(page.Index.ResourceType))
+        {
+            return RouteAnswer.Refused(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.Exception, $"Organisation {ods} answered with JSON that is not valid FHIR.", "unreadable", context);
+        }
+
+        var gatewaySourceBase = GatewayAddresses.SourceBase(publicBase.Value, ods);
+        var location = new SourceLocation(state.Grant.Source.FhirBaseUrl, gatewaySourceBase);
+        if (state.Patient is null)
+        {
+            // A read by id: whose item it is shows only in the answer. The same rules then apply as to any other request.
+            try
+            {
+                state.Patient = await PatientOfAsync(context, state, page, location);
+            }
+            catch (GatewayException refused) when (refused is not AuditUnavailableException)
+            {
+                return RouteAnswer.Refused(refused.StatusCode, refused.Code, refused.Message, refused.StatusCode == StatusCodes.Status404NotFound ? "no-match" : refused.StatusCode >= 500 ? "failed" : "withheld", context);
+            }
+        }
+
+        var patientId = state.Patient.SourcePatientId;
+        var rewriter = new AddressRewriter(location, local => local.StartsWith("/Binary/", StringComparison.Ordinal) ? signer.Sign(ods, gatewaySourceBase, gatewaySourceBase + local, patientId) : null);
+        var scope = new PatientScope(state.Patient.NhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, location, type => type == "Binary" ? state.Request.ResourceType == "Binary" : state.Grant.Permits(type), _labels);
+        var decisions = SourceAnswerFilter.Decide(page, scope, binaryByLink: state.Request.ResourceType == "Binary");
+        var body = new PooledBufferWriter();
+        if (!page.Index.IsBundle)
+        {
+            var single = decisions.Entries.Single();
+            if (!single.Kept)
+            {
+                body.Dispose();
+                return RouteAnswer.Refused(StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Suppressed, Withheld(single.Withholding, ods), "withheld", context, withheld: 1);
+            }
+
+            SourceAnswerFilter.WriteResource(page, single, rewriter, body);
+            var moved = upstream.Headers.Location?.ToString() is { Length: > 0 } given ? rewriter.RewriteText(given) : null;
+            return RouteAnswer.Json(body, status, 1, 0, moved);
+        }
+
+        var links = new List<(string, string)> { ("self", publicBase.Value + context.Request.Path + context.Request.QueryString) };
+        foreach (var (relation, url) in page.Index.Links)
+        {
+            if (relation is "next" or "previous" or "prev" or "first" or "last" && location.LocalPart(url) is not null)
+            {
+                links.Add((relation, signer.Sign(ods, gatewaySourceBase, rewriter.RewriteText(url), patientId)));
+            }
+        }
+
+        SourceAnswerFilter.WriteSearchset(page, decisions, rewriter, links, time.GetUtcNow(), context.CorrelationId(), body, state.Patient.Notices);
+        return RouteAnswer.Json(body, status, decisions.Kept, decisions.Withheld, null);
+    }
+
+    /// <summary>The patient a single item names on its patient element, admitted by the same rules as any request.</summary>
+    private async Task<RoutePatient> PatientOfAsync(HttpContext context, RouteState state, AnswerPage page, SourceLocation location)
+    {
+        using var bytes = page.Slice(page.Index.Entries[0]);
+        var facts = ResourceFacts.Scan(bytes.Span, _labels);
+        var elements = facts.ResourceType is null ? [] : FhirModelTables.PatientElementsOf(facts.ResourceType);
+        var named = facts.References.Where(r => r.Direct && Array.IndexOf(elements, r.RootElement) >= 0).ToList();
+        var cannotTell = new GatewayException(StatusCodes.Status502BadGateway, OperationOutcome.IssueType.Incomplete, $"Organisation {state.OdsCode} could not confirm whose record this is, so it has not been shown.");
+        if (named.Count != 1)
+        {
+            throw cannotTell;
+        }
+
+        // Resolved per request, not injected: the gate reaches YARP's proxy state (source health), and YARP builds its
+        // transforms while building that state, so a constructor dependency would be a cycle the container cannot see.
+        var gate = context.RequestServices.GetRequiredService<RoutePatientGate>();
+        var reference = named[0];
+        if (reference.Reference is { } value && !value.StartsWith('#'))
+        {
+            var relative = value.Contains("://", StringComparison.Ordinal) ? location.LocalPart(value)?.TrimStart('/') : value;
+            if (relative is null || DisclosurePolicy.PatientIdOf(relative) is not { } patientId)
+            {
+                throw cannotTell;
+            }
+
+            var nhsNumber = await gate.NhsNumberOfAsync(state.Grant, patientId, context.CorrelationId(), context.RequestAborted);
+            return await gate.AdmitAsync(state.Caller, state.Grant, nhsNumber, patientId, state.BreakGlass, context.CorrelationId(), context.RequestAborted);
+        }
+
+        if (reference.IdentifierSystem == PatientMatching.NhsNumber.System && PatientMatching.NhsNumber.Check(reference.IdentifierValue) is { IsValid: true } check)
+        {
+            return await gate.AdmitAsync(state.Caller, state.Grant, check.Value!, null, state.BreakGlass, context.CorrelationId(), context.RequestAborted);
+        }
+
+        throw cannotTell;
+    }
+
+    private static string Withheld(Withholding reason, string ods) => reason switch
+    {
+        Withholding.Restricted => $"This item from organisation {ods} is marked restricted (on it or on something it contains) and is not shared through the Wirral Care Record.",
+        Withholding.OutsideAgreement => $"This kind of item from organisation {ods} is outside the sharing agreement.",
+        Withholding.NotThisPatient => $"This item from organisation {ods} could not be confirmed as this patient's, or names someone else, so it is not shown.",
+        _ => $"This item from organisation {ods} could not be checked, so it is not shown.",
+    };
+
+    private static string? Bounded(string? text) => text is null ? null : SourceRouteContract.Bounded(text);
+
+    /// <summary>The decided answer: an OperationOutcome, or a body held in pooled buffers, with what the audit records.</summary>
+    private sealed class RouteAnswer : IDisposable
+    {
+        public int Status { get; private init; }
+
+        public OperationOutcome? Outcome { get; private init; }
+
+        public string? Problem { get; private init; }
+
+        public string AuditOutcome { get; private init; } = "returned";
+
+        public PooledBufferWriter? Body { get; private init; }
+
+        public string ContentType { get; private init; } = FhirJson.ContentType;
+
+        public string? Location { get; private init; }
+
+        public int Kept { get; private init; }
+
+        public int Withheld { get; private init; }
+
+        public static RouteAnswer Refused(int status, OperationOutcome.IssueType code, string message, string auditOutcome, HttpContext context, int withheld = 0) => new()
+        {
+            Status = status,
+            Outcome = Outcomes.Create(code, message, context.CorrelationId()),
+            Problem = message,
+            AuditOutcome = auditOutcome,
+            Withheld = withheld,
+        };
+
+        public static RouteAnswer Json(PooledBufferWriter body, int status, int kept, int withheld, string? location) => new()
+        {
+            Status = status,
+            Body = body,
+            Kept = kept,
+            Withheld = withheld,
+            Location = location,
+            AuditOutcome = kept == 0 && withheld > 0 ? "withheld" : "returned",
+        };
+
+        public static RouteAnswer Document(PooledBufferWriter body, string mediaType, int status) => new()
+        {
+            Status = status,
+            Body = body,
+            Kept = 1,
+            ContentType = mediaType,
+        };
+
+        public void Dispose() => Body?.Dispose();
     }
 }

@@ -16,9 +16,9 @@ internal sealed class SourceRoutes(IOrganisationRegistry registry, IOptions<Fede
     /// <summary>Route metadata naming the source organisation; its presence is what makes a route a source route.</summary>
     public const string SourceMetadataKey = "wcr-source";
 
-    public IProxyConfig GetConfig() => Build(registry.Current, registry.GetChangeToken(), federation.Value.SourceHealthCheckInterval);
+    public IProxyConfig GetConfig() => Build(registry.Current, registry.GetChangeToken(), federation.Value.SourceHealthCheckInterval, federation.Value.SourceTimeout);
 
-    internal static IProxyConfig Build(RegistrySnapshot snapshot, IChangeToken changeToken, TimeSpan healthCheckInterval)
+    internal static IProxyConfig Build(RegistrySnapshot snapshot, IChangeToken changeToken, TimeSpan healthCheckInterval, TimeSpan sourceTimeout)
     {
         // Suspended or withdrawn organisations get no route at all; visibility of the rest is decided per caller.
         var sources = snapshot.Organisations.Where(o => o.State is LifecycleState.Live or LifecycleState.Pilot).ToList();
@@ -45,7 +45,8 @@ internal sealed class SourceRoutes(IOrganisationRegistry registry, IOptions<Fede
             },
             HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig
             {
-                ActivityTimeout = o.Timeout ?? TimeSpan.FromSeconds(30),
+                // The source's own timeout, as for the federated read: a hung source never holds the route longer.
+                ActivityTimeout = o.Timeout ?? sourceTimeout,
             },
             // YARP probes each source's CapabilityStatement; the federated read skips a source marked unhealthy.
             HealthCheck = new HealthCheckConfig

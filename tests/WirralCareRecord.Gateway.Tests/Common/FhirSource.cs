@@ -78,6 +78,7 @@ public sealed class FhirSource : IDisposable
         Server.Given(Request.Create().UsingGet().WithPath("/fhir/Patient").WithParam("identifier", $"{NhsNumber.System}|{nhs}"))
             .AtPriority(Specific)
             .RespondWith(Fhir(SearchSet([patient])));
+        WithRead(patient);
         foreach (var group in record.GroupBy(r => r.TypeName))
         {
             WithSearch(group.Key, patient.Id!, [.. group]);

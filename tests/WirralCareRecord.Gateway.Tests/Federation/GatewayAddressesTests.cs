@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Federation;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Tests.Federation;
 
@@ -8,6 +9,8 @@ public sealed class GatewayAddressesTests
 {
     private const string SourceBase = "https://gp.example.nhs.uk/fhir";
     private const string GatewayBase = "https://wcr.example/sources/N85001/fhir";
+
+    private static AddressRewriter Rewriter { get; } = new(new SourceLocation(new Uri(SourceBase), GatewayBase));
 
     [Fact]
     public void Rewrite_ReferencesInElementsExtensionsAndPrimitiveExtensions_AllPointAtTheGateway()
@@ -23,7 +26,7 @@ public sealed class GatewayAddressesTests
             Note = [new Annotation { Author = new ResourceReference("Practitioner/pr2"), Text = new Markdown("seen") }],
         };
 
-        GatewayAddresses.Rewrite(condition, SourceBase + "/", GatewayBase);
+        GatewayAddresses.Rewrite(condition, Rewriter);
 
         Assert.Equal($"{GatewayBase}/Patient/p1", condition.Subject.Reference);
         Assert.Equal($"{GatewayBase}/Practitioner/pr1", Assert.IsType<ResourceReference>(condition.Extension[0].Value).Reference);
@@ -33,7 +36,7 @@ public sealed class GatewayAddressesTests
     }
 
     [Fact]
-    public void Rewrite_AttachmentUnderAnotherServer_IsLeftAlone()
+    public void Rewrite_AnyAddressOnTheSourcesHost_PointsAtTheGatewayWhileOtherServersAreLeftAlone()
     {
         var document = new DocumentReference
         {
@@ -42,12 +45,17 @@ public sealed class GatewayAddressesTests
             [
                 new DocumentReference.ContentComponent { Attachment = new Attachment { Url = $"{SourceBase}/Binary/b1" } },
                 new DocumentReference.ContentComponent { Attachment = new Attachment { Url = "https://gp.example.nhs.uk/fhirother/Binary/b2" } },
+                new DocumentReference.ContentComponent { Attachment = new Attachment { Url = "https://elsewhere.example/fhir/Binary/b3" } },
             ],
+            Description = "Scanned from https://gp.example.nhs.uk/scans/letter.pdf",
         };
 
-        GatewayAddresses.Rewrite(document, SourceBase, GatewayBase);
+        GatewayAddresses.Rewrite(document, Rewriter);
 
         Assert.Equal($"{GatewayBase}/Binary/b1", document.Content[0].Attachment.Url);
-        Assert.Equal("https://gp.example.nhs.uk/fhirother/Binary/b2", document.Content[1].Attachment.Url);
+        // At the server root or beside the FHIR base, an address on the source's host is still the source's.
+        Assert.Equal($"{GatewayBase}/fhirother/Binary/b2", document.Content[1].Attachment.Url);
+        Assert.Equal("https://elsewhere.example/fhir/Binary/b3", document.Content[2].Attachment.Url);
+        Assert.Equal($"Scanned from {GatewayBase}/scans/letter.pdf", document.Description);
     }
 }

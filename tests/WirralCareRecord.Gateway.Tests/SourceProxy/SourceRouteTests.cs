@@ -10,6 +10,9 @@ public sealed class SourceRouteTests : IDisposable
     private readonly TestIssuer _issuer = new();
     private readonly FhirSource _acute = new("RBL", "Wirral University Teaching Hospital", OrganisationKind.AcuteTrust);
 
+    // The route answers only for a patient it can name: the source knows pas-1 by this NHS number.
+    public SourceRouteTests() => _acute.WithPatient(FhirSource.NewPatient("pas-1", "9000000009"));
+
     [Fact]
     public async Task SourceRoute_Read_ForwardsRewritesAddressesAndAudits()
     {
@@ -59,7 +62,9 @@ public sealed class SourceRouteTests : IDisposable
         var outcome = await FhirAssert.OutcomeAsync(read, HttpStatusCode.Forbidden);
         Assert.Contains("marked restricted", outcome.Text(), StringComparison.Ordinal);
         var bundle = await FhirAssert.ReadAsync<Bundle>(search, HttpStatusCode.OK);
-        Assert.Equal("c2", Assert.Single(bundle.Entry).Resource.Id);
+        Assert.Equal("c2", Assert.Single(bundle.Entry, e => e.Search?.Mode == Bundle.SearchEntryMode.Match).Resource.Id);
+        // The answer says an item was withheld, never what it was.
+        Assert.Contains("withheld", bundle.SourceOutcomes()!.Text(), StringComparison.Ordinal);
         Assert.DoesNotContain("35489007", await read.Content.ReadAsStringAsync() + await search.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
@@ -107,7 +112,7 @@ public sealed class SourceRouteTests : IDisposable
 
         await host.CreateClient(_issuer.CreateToken()).GetAsync("/sources/RBL/fhir/Condition/c1");
 
-        var forwarded = Assert.Single(_acute.DataRequests).RequestMessage!;
+        var forwarded = _acute.DataRequests.Single(e => e.RequestMessage!.Path == "/fhir/Condition/c1").RequestMessage!;
         Assert.False(forwarded.Headers?.ContainsKey("Authorization") ?? false);
         Assert.True(forwarded.Headers?.ContainsKey("X-Request-ID"));
     }

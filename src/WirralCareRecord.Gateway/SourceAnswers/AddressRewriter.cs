@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace WirralCareRecord.Gateway.SourceAnswers;
+
+/// <summary>
+/// Copies one resource's JSON, byte for byte, except that every string holding an address on the source's host
+/// (a reference, a fullUrl, an attachment URL, a link in the narrative) is written with the gateway's address instead.
+/// Unchanged ranges are copied, not re-written token by token.
+/// </summary>
+internal sealed class AddressRewriter
+{
+    private static readonly JavaScriptEncoder Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    private readonly SourceLocation _location;
+    private readonly byte[] _hostLower;
+    private readonly byte[] _hostUpper;
+    private readonly Regex _embedded;
+    private readonly Func<string, string?>? _signLocal;
+
+    /// <param name="signLocal">
+    /// Given the part of a source address after its base, the gateway's signed link for it (documents the caller may
+    /// open later), or null to write the plain gateway address.
+    /// </param>
+    public AddressRewriter(SourceLocation location, Func<string, string?>? signLocal = null)
+    {
+        _location = location;
+        _signLocal = signLocal;
+        var host = location.Authority;
+        _hostLower = Encoding.UTF8.GetBytes(host.ToLowerInvariant());
+        _hostUpper = Encoding.UTF8.GetBytes(host.ToUpperInvariant());
+        // Any http(s) address on the source's host inside a longer text (the XHTML narrative): the base path, when
+        // present, is replaced with the gateway's source base; a root-based address keeps its whole path.
+        var basePath = Regex.Escape(location.BasePath);
+        _embedded = new Regex(
+            $@"https?://{Regex.Escape(host)}(?=[/?#""'<\s]|$)(?:{basePath}(?=[/?#""'<\s]|$))?",
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant,
+            TimeSpan.FromSeconds(1));
+    }
+
+    public SourceLocation Location => _location;
+
+    /// <summary>Rewrites one string value (a link, a fullUrl) as <see cref="Copy"/> would inside a resource.</summary>
+    public string RewriteText(string value)
+    {
+        var local = _location.LocalPart(value);
+        if (local is not null)
+        {
+            return _signLocal?.Invoke(local) ?? _location.GatewaySourceBase + local;
+        }
+
+        return value.Contains("://", StringComparison.Ordinal) ? _embedded.Replace(value, match => MapEmbedded(match.Value)) : value;
+    }
+
+    private string MapEmbedded(string matched) => _location.Rewrite(matched) is var rewritten && rewritten != matched
+        ? rewritten
+        : _location.GatewaySourceBase;
+
+    /// <summary>Copies <paramref name="json"/> (one resource) to <paramref name="output"/>, rewriting the source's addresses.</summary>
+    public void Copy(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var copied = 0;
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.String || !MayHoldHost(ref reader))
+            {
+                continue;
+            }
+
+            var value = reader.GetString()!;
+            var rewritten = RewriteText(value);
+            if (ReferenceEquals(rewritten, value) || rewritten == value)
+            {
+                continue;
+            }
+
+            var start = (int)reader.TokenStartIndex;
+            output.Write(json[copied..start]);
+            WriteString(output, rewritten);
+            copied = (int)reader.BytesConsumed;
+        }
+
+        output.Write(json[copied..]);
+    }
+
+    private bool MayHoldHost(ref Utf8JsonReader reader) =>
+        reader.ValueIsEscaped || ContainsIgnoreCase(reader.ValueSpan, _hostLower, _hostUpper);
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> text, byte[] lower, byte[] upper)
+    {
+        if (lower.Length == 0)
+        {
+            return false;
+        }
+
+        var offset = 0;
+        while (offset <= text.Length - lower.Length)
+        {
+            var next = text[offset..].IndexOfAny(lower[0], upper[0]);
+            if (next < 0 || offset + next > text.Length - lower.Length)
+            {
+                return false;
+            }
+
+            offset += next;
+            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(offset, lower.Length), lower))
+            {
+                return true;
+            }
+
+            offset++;
+        }
+
+        return false;
+    }
+
+    internal static void WriteString(IBufferWriter<byte> output, string value)
+    {
+        var encoded = JsonEncodedText.Encode(value, Encoder);
+        var bytes = encoded.EncodedUtf8Bytes;
+        var span = output.GetSpan(bytes.Length + 2);
+        span[0] = (byte)'"';
+        bytes.CopyTo(span[1..]);
+        span[bytes.Length + 1] = (byte)'"';
+        output.Advance(bytes.Length + 2);
+    }
+}

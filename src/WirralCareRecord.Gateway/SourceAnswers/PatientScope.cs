@@ -1,0 +1,187 @@
+namespace WirralCareRecord.Gateway.SourceAnswers;
+
+/// <summary>
+/// The one patient an answer may be about: their NHS number and the ids the source knows them by, with what the
+/// caller may see (the agreement's data categories) and which labels withhold an item.
+/// </summary>
+internal sealed record PatientScope(string NhsNumber, IReadOnlySet<string> SourcePatientIds, SourceLocation Source, Func<string, bool> Permits, RestrictedLabels Labels);
+
+/// <summary>Why an item was left out. The clinician is told how many, and of which kind; never what they were.</summary>
+internal enum Withholding
+{
+    None,
+
+    /// <summary>Not tied to the patient, or naming someone else (another patient, a contained Patient with another NHS number).</summary>
+    NotThisPatient,
+
+    /// <summary>A restricted security label on the item or on anything it contains.</summary>
+    Restricted,
+
+    /// <summary>A kind of record the sharing agreement does not cover.</summary>
+    OutsideAgreement,
+
+    /// <summary>Could not be decided (unknown type, unreadable JSON, no patient element): withheld, fail closed.</summary>
+    Undecidable,
+}
+
+/// <summary>
+/// The per-resource safety rules, applied to <see cref="ResourceFacts"/>: the same for the federated read and the
+/// source route, for every resource and everything it contains.
+/// </summary>
+internal static class DisclosurePolicy
+{
+    /// <summary>What to do with one resource of a source's answer about <paramref name="scope"/>'s patient.</summary>
+    public static Withholding Decide(ResourceFacts facts, PatientScope scope)
+    {
+        if (facts.Malformed || !FhirModelTables.IsKnownResource(facts.ResourceType) || facts.Contained.Exists(c => c.Malformed || !FhirModelTables.IsKnownResource(c.ResourceType)))
+        {
+            return Withholding.Undecidable;
+        }
+
+        if (facts.AnyRestricted)
+        {
+            return Withholding.Restricted;
+        }
+
+        var type = facts.ResourceType!;
+        if (type == "Patient")
+        {
+            // The patient's own record: the id the source knows them by and, where it carries one, the same NHS number.
+            return facts.Id is { } id && scope.SourcePatientIds.Contains(id)
+                && facts.NhsNumbers.TrueForAll(n => n == scope.NhsNumber)
+                && facts.Contained.TrueForAll(c => ContainedIsSafe(c, facts, scope))
+                    ? Withholding.None
+                    : Withholding.NotThisPatient;
+        }
+
+        if (!scope.Permits(type))
+        {
+            return Withholding.OutsideAgreement;
+        }
+
+        var patientElements = FhirModelTables.PatientElementsOf(type);
+        if (patientElements.Length == 0)
+        {
+            return Withholding.Undecidable;
+        }
+
+        var tied = false;
+        foreach (var reference in facts.References)
+        {
+            if (reference.Direct && Array.IndexOf(patientElements, reference.RootElement) >= 0)
+            {
+                if (!Ties(reference, facts, scope))
+                {
+                    return Withholding.NotThisPatient;
+                }
+
+                tied = true;
+            }
+            else if (NamesAPatient(reference, facts) && !Ties(reference, facts, scope))
+            {
+                return Withholding.NotThisPatient;
+            }
+        }
+
+        if (!tied)
+        {
+            return Withholding.Undecidable;
+        }
+
+        return facts.Contained.TrueForAll(c => ContainedIsSafe(c, facts, scope)) ? Withholding.None : Withholding.NotThisPatient;
+    }
+
+    /// <summary>A contained resource is safe when it is not another patient and every patient it names is this one.</summary>
+    private static bool ContainedIsSafe(ResourceFacts contained, ResourceFacts container, PatientScope scope)
+    {
+        if (contained.ResourceType == "Patient" && !IsThisPatient(contained, scope))
+        {
+            return false;
+        }
+
+        var patientElements = FhirModelTables.PatientElementsOf(contained.ResourceType!);
+        foreach (var reference in contained.References)
+        {
+            var onPatientElement = reference.Direct && Array.IndexOf(patientElements, reference.RootElement) >= 0;
+            if ((onPatientElement || NamesAPatient(reference, container)) && !Ties(reference, container, scope))
+            {
+                return false;
+            }
+        }
+
+        return contained.Contained.TrueForAll(c => ContainedIsSafe(c, container, scope));
+    }
+
+    private static bool IsThisPatient(ResourceFacts patient, PatientScope scope) =>
+        patient.NhsNumbers.Count > 0 && patient.NhsNumbers.TrueForAll(n => n == scope.NhsNumber);
+
+    /// <summary>
+    /// Whether a reference resolves to this patient: <c>Patient/{id}</c> relative or on the source's host, a contained
+    /// Patient carrying the NHS number, or an identifier-only reference with the NHS number. An identifier given beside a
+    /// reference must agree with it. Anything else (another server, a URN, another type) does not tie.
+    /// </summary>
+    private static bool Ties(ReferenceFact reference, ResourceFacts container, PatientScope scope)
+    {
+        if (reference.IdentifierSystem is not null || reference.IdentifierValue is not null)
+        {
+            var agrees = reference.IdentifierSystem == PatientMatching.NhsNumber.System && reference.IdentifierValue?.Replace(" ", "", StringComparison.Ordinal) == scope.NhsNumber;
+            if (!agrees)
+            {
+                return false;
+            }
+
+            if (reference.Reference is null)
+            {
+                return reference.Type is null or "Patient";
+            }
+        }
+
+        if (reference.Reference is not { Length: > 0 } value)
+        {
+            return false;
+        }
+
+        if (value[0] == '#')
+        {
+            var id = value[1..];
+            return container.Contained.Find(c => c.Id == id) is { ResourceType: "Patient" } contained && IsThisPatient(contained, scope);
+        }
+
+        var relative = value.Contains("://", StringComparison.Ordinal) ? scope.Source.LocalPart(value)?.TrimStart('/') : value;
+        return relative is not null && PatientIdOf(relative) is { } patientId && scope.SourcePatientIds.Contains(patientId);
+    }
+
+    /// <summary>Whether a reference (anywhere in the resource) names a patient at all, so it must be this one.</summary>
+    private static bool NamesAPatient(ReferenceFact reference, ResourceFacts container)
+    {
+        if (reference.Type == "Patient" || reference.IdentifierSystem == PatientMatching.NhsNumber.System)
+        {
+            return true;
+        }
+
+        if (reference.Reference is not { Length: > 0 } value)
+        {
+            return false;
+        }
+
+        if (value[0] == '#')
+        {
+            var id = value[1..];
+            return container.Contained.Find(c => c.Id == id)?.ResourceType == "Patient";
+        }
+
+        // Relative "Patient/x", or an absolute URL on any server whose path ends in "Patient/x[/_history/v]".
+        var path = value.Split('?', '#')[0].TrimEnd('/');
+        var segments = path.Split('/');
+        return segments.Length >= 2 && (segments[^2] == "Patient" || (segments.Length >= 4 && segments[^4] == "Patient" && segments[^2] == "_history"));
+    }
+
+    /// <summary>The id in <c>Patient/{id}</c> or <c>Patient/{id}/_history/{v}</c>; null for anything else.</summary>
+    internal static string? PatientIdOf(string relative)
+    {
+        var path = relative.Split('?', '#')[0];
+        var parts = path.Split('/');
+        var versioned = parts.Length == 4 && parts[2] == "_history";
+        return parts[0] == "Patient" && parts.Length >= 2 && parts[1].Length > 0 && (parts.Length == 2 || versioned) ? parts[1] : null;
+    }
+}

@@ -1,0 +1,326 @@
+using System.Text.Json;
+
+namespace WirralCareRecord.Gateway.SourceAnswers;
+
+/// <summary>
+/// One reference found in a resource: a Reference element's <c>reference</c>, <c>type</c> and <c>identifier</c>.
+/// <paramref name="RootElement"/> is the top-level element it sits under; <paramref name="Direct"/> says it is that
+/// element's value (or an item of it), not something nested deeper.
+/// </summary>
+internal readonly record struct ReferenceFact(string? Reference, string? Type, string? IdentifierSystem, string? IdentifierValue, string? RootElement, bool Direct);
+
+/// <summary>
+/// What the safety rules need to know about one resource, read in one forward pass over its JSON without building
+/// SDK objects: its type and id, every reference in it, NHS numbers it carries as its own identifiers (a Patient),
+/// whether any security label on it is restricted, and the same for each contained resource.
+/// </summary>
+internal sealed class ResourceFacts
+{
+    public string? ResourceType { get; set; }
+
+    public string? Id { get; set; }
+
+    public bool HasRestrictedLabel { get; set; }
+
+    /// <summary>The JSON could not be read as one resource: anything so odd is withheld, never guessed at.</summary>
+    public bool Malformed { get; set; }
+
+    public List<ReferenceFact> References { get; } = [];
+
+    /// <summary>Values of the resource's own identifiers in the NHS number system.</summary>
+    public List<string> NhsNumbers { get; } = [];
+
+    public List<ResourceFacts> Contained { get; } = [];
+
+    /// <summary>Whether this resource or anything it contains carries a restricted label.</summary>
+    public bool AnyRestricted => HasRestrictedLabel || Contained.Exists(c => c.AnyRestricted);
+
+    /// <summary>Reads the facts of the resource in <paramref name="json"/> (one JSON object).</summary>
+    public static ResourceFacts Scan(ReadOnlySpan<byte> json, RestrictedLabels labels)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return new ResourceFacts { Malformed = true };
+            }
+
+            var facts = ScanResource(ref reader, labels);
+            return facts;
+        }
+        catch (JsonException)
+        {
+            return new ResourceFacts { Malformed = true };
+        }
+    }
+
+    private static ResourceFacts ScanResource(ref Utf8JsonReader reader, RestrictedLabels labels)
+    {
+        var facts = new ResourceFacts();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("resourceType"u8))
+            {
+                reader.Read();
+                facts.ResourceType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                facts.Malformed |= reader.TokenType != JsonTokenType.String;
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                facts.Id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("meta"u8))
+            {
+                reader.Read();
+                ScanMeta(ref reader, facts, labels);
+            }
+            else if (reader.ValueTextEquals("contained"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    facts.Malformed = true;
+                    SkipValue(ref reader);
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        facts.Contained.Add(ScanResource(ref reader, labels));
+                    }
+                    else
+                    {
+                        facts.Malformed = true;
+                        SkipValue(ref reader);
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("identifier"u8))
+            {
+                reader.Read();
+                ScanOwnIdentifiers(ref reader, facts);
+            }
+            else
+            {
+                var element = reader.GetString();
+                reader.Read();
+                WalkValue(ref reader, facts, element, direct: true);
+            }
+        }
+
+        return facts;
+    }
+
+    private static void WalkValue(ref Utf8JsonReader reader, ResourceFacts facts, string? root, bool direct)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                WalkObject(ref reader, facts, root, direct);
+                break;
+            case JsonTokenType.StartArray:
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    WalkValue(ref reader, facts, root, direct);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Any object: a Reference when it has a <c>reference</c> string or an <c>identifier</c> object.</summary>
+    private static void WalkObject(ref Utf8JsonReader reader, ResourceFacts facts, string? root, bool direct)
+    {
+        string? reference = null, type = null, system = null, value = null;
+        var isReference = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("reference"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    reference = reader.GetString();
+                    isReference = true;
+                }
+                else
+                {
+                    WalkValue(ref reader, facts, root, direct: false);
+                }
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    type = reader.GetString();
+                }
+                else
+                {
+                    WalkValue(ref reader, facts, root, direct: false);
+                }
+            }
+            else if (reader.ValueTextEquals("identifier"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    (system, value) = ReadIdentifier(ref reader, facts, root);
+                    isReference = true;
+                }
+                else
+                {
+                    WalkValue(ref reader, facts, root, direct: false);
+                }
+            }
+            else
+            {
+                reader.Read();
+                WalkValue(ref reader, facts, root, direct: false);
+            }
+        }
+
+        if (isReference)
+        {
+            facts.References.Add(new ReferenceFact(reference, type, system, value, root, direct));
+        }
+    }
+
+    private static (string? System, string? Value) ReadIdentifier(ref Utf8JsonReader reader, ResourceFacts facts, string? root)
+    {
+        string? system = null, value = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("system"u8))
+            {
+                reader.Read();
+                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                SkipValue(ref reader);
+            }
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                reader.Read();
+                value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                SkipValue(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                WalkValue(ref reader, facts, root, direct: false);
+            }
+        }
+
+        return (system, value);
+    }
+
+    /// <summary>The resource's own identifiers (an array, or one object on a few types): NHS numbers are noted, references inside them walked.</summary>
+    private static void ScanOwnIdentifiers(ref Utf8JsonReader reader, ResourceFacts facts)
+    {
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            Note(ReadIdentifier(ref reader, facts, "identifier"));
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            SkipValue(ref reader);
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                Note(ReadIdentifier(ref reader, facts, "identifier"));
+            }
+            else
+            {
+                SkipValue(ref reader);
+            }
+        }
+
+        void Note((string? System, string? Value) identifier)
+        {
+            if (identifier is { System: PatientMatching.NhsNumber.System, Value: { } nhs })
+            {
+                facts.NhsNumbers.Add(nhs.Replace(" ", "", StringComparison.Ordinal));
+            }
+        }
+    }
+
+    private static void ScanMeta(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            SkipValue(ref reader);
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("security"u8))
+            {
+                reader.Read();
+                SkipValue(ref reader);
+                continue;
+            }
+
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                // A label list that is not a list cannot be read, so it cannot be ruled out: treat as restricted.
+                facts.HasRestrictedLabel = true;
+                SkipValue(ref reader);
+                continue;
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    facts.HasRestrictedLabel = true;
+                    SkipValue(ref reader);
+                    continue;
+                }
+
+                string? system = null, code = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("system"u8))
+                    {
+                        reader.Read();
+                        system = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        SkipValue(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("code"u8))
+                    {
+                        reader.Read();
+                        code = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        SkipValue(ref reader);
+                    }
+                    else
+                    {
+                        reader.Read();
+                        SkipValue(ref reader);
+                    }
+                }
+
+                facts.HasRestrictedLabel |= labels.IsRestricted(system, code);
+            }
+        }
+    }
+
+    private static void SkipValue(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+        {
+            reader.Skip();
+        }
+    }
+}
