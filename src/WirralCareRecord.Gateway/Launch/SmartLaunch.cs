@@ -91,7 +91,7 @@ internal sealed partial class SmartLaunch(
             system.ClientId,
             CodeVerifier: RandomToken(),
             Nonce: RandomToken(),
-            RedirectUri: PublicBase(context) + CallbackPath,
+            RedirectUri: PublicBase() + CallbackPath,
             configuration.TokenEndpoint!,
             configuration.Issuer,
             configuration.JwksUri);
@@ -338,7 +338,7 @@ internal sealed partial class SmartLaunch(
             AccessAudit.For(caller, AccessKind.FederatedRead, context.CorrelationId(), null, $"GET {CallbackPath} (context launch from {pending.OdsCode})", status, description, []),
             context.RequestAborted);
 
-    private string PublicBase(HttpContext context) =>
+    private string PublicBase() =>
         options.Value.PublicBaseUrl is { Length: > 0 } configured ? configured.TrimEnd('/') : publicBase.Value;
 
     private static IResult Problem(LaunchProblem problem) => Results.Redirect($"{ProblemPath}?reason={LaunchProblems.Of(problem).Code}");

@@ -6,7 +6,6 @@ using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
-using WirralCareRecord.Gateway.PatientMatching;
 
 namespace WirralCareRecord.Gateway.Pages.Record;
 
@@ -39,11 +38,19 @@ public sealed record LetterLink(string NhsNumber, string OdsCode, string Documen
 /// read again from its source, and its content served only when the DocumentReference is still about the patient
 /// matched at that source, is not labelled restricted, and the caller's organisation still has an agreement with the
 /// source; the content is the DocumentReference's own attachment data, or the <c>Binary</c> its attachment points at on
-/// that source. Audited like a single-source read before a byte is served. A small, self-contained piece, to be routed
-/// through the shared source answer pipeline when that lands.
+/// that source. Audited like a single-source read before a byte is served. Whether the DocumentReference may be shown is
+/// decided by the shared source answer rules (<see cref="SourceAnswers.DisclosurePolicy"/>), as on both routes.
 /// </summary>
-internal sealed class LetterReader(FhirSourceClient sources, FederatedRecordService federation, IOrganisationRegistry registry, AuditTrail audit)
+internal sealed class LetterReader(
+    FhirSourceClient sources,
+    FederatedRecordService federation,
+    IOrganisationRegistry registry,
+    AuditTrail audit,
+    PublicBaseAddress publicBase,
+    Microsoft.Extensions.Options.IOptions<FederationOptions> options)
 {
+    private readonly SourceAnswers.RestrictedLabels _labels = new(options.Value.RestrictedLabels);
+
     /// <summary>What may be shown in the browser as it is; anything else is offered as a download.</summary>
     private static readonly Dictionary<string, string> Inline = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -66,8 +73,8 @@ internal sealed class LetterReader(FhirSourceClient sources, FederatedRecordServ
             return await Refuse(StatusCodes.Status403Forbidden, "refused", "This letter link was made for another user.", 0);
         }
 
-        if (federation.SelectSources(caller).All(g => !string.Equals(g.Source.OdsCode, link.OdsCode, StringComparison.OrdinalIgnoreCase))
-            || registry.Current.Find(link.OdsCode) is not { } organisation)
+        var grant = federation.SelectSources(caller).FirstOrDefault(g => string.Equals(g.Source.OdsCode, link.OdsCode, StringComparison.OrdinalIgnoreCase));
+        if (grant is null || registry.Current.Find(link.OdsCode) is not { } organisation)
         {
             return await Refuse(StatusCodes.Status403Forbidden, "refused", $"{link.OdsCode} no longer shares records with {caller.OdsCode}.", 0);
         }
@@ -83,7 +90,15 @@ internal sealed class LetterReader(FhirSourceClient sources, FederatedRecordServ
         {
             calls++;
             var document = await sources.ReadAsync<DocumentReference>(link.OdsCode, $"{sourceBase}/DocumentReference/{Uri.EscapeDataString(link.DocumentReferenceId)}", correlationId, context.RequestAborted);
-            if (!RecordSafety.IsAbout(document, link.PatientId, organisation.FhirBaseUrl) || RecordSafety.IsRestricted(document))
+            // The same rules as every other answer (SourceAnswers): tied to this patient, nothing it contains restricted
+            // or about anyone else, and within the agreement.
+            var scope = new SourceAnswers.PatientScope(
+                link.NhsNumber,
+                new HashSet<string>(StringComparer.Ordinal) { link.PatientId },
+                new SourceAnswers.SourceLocation(organisation.FhirBaseUrl, GatewayAddresses.SourceBase(publicBase.Value, link.OdsCode)),
+                grant.Permits,
+                _labels);
+            if (SourceAnswers.DisclosurePolicy.Decide(SourceAnswers.ResourceFacts.Scan(FhirJson.SerializeToUtf8(document), _labels), scope) != SourceAnswers.Withholding.None)
             {
                 return await Refuse(StatusCodes.Status404NotFound, "withheld", "This letter is not available: it is no longer recorded as this patient's, or it is restricted.", calls);
             }
