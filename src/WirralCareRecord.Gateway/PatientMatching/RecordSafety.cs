@@ -42,22 +42,8 @@ public static class RecordSafety
         }
 
         var relative = reference.StartsWith(sourceBase + "/", StringComparison.OrdinalIgnoreCase) ? reference[(sourceBase.Length + 1)..] : reference;
-        if (relative.Contains("://", StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var parts = relative.Split('/');
-        var versioned = parts.Length == 4 && parts[2] == "_history";
-        return parts[0] == "Patient" && parts.Length >= 2 && parts[1].Length > 0 && (parts.Length == 2 || versioned) ? parts[1] : null;
+        return relative.Contains("://", StringComparison.Ordinal) ? null : SourceAnswers.DisclosurePolicy.PatientIdOf(relative);
     }
 
     public const string ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-
-    /// <summary>
-    /// Items labelled restricted (R) or very restricted (V) are not shared through the record at all; the clinician
-    /// is told that items were withheld, never what they were.
-    /// </summary>
-    public static bool IsRestricted(Resource resource) =>
-        resource.Meta?.Security.Any(c => c.System == ConfidentialitySystem && c.Code is "R" or "V") == true;
 }

@@ -9,7 +9,7 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 /// </summary>
 internal sealed class RestrictedLabels
 {
-    public const string ConfidentialitySystem = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+    public const string ConfidentialitySystem = PatientMatching.RecordSafety.ConfidentialitySystem;
 
     private readonly FrozenSet<string> _labels;
 
