@@ -45,81 +45,54 @@ internal static class RouteMemory
         var baseline = Snapshot();
         results.Log($"route memory: baseline after a full blocking GC: {baseline}");
 
-        using var self = Process.GetCurrentProcess();
-        var samples = new List<double>();
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                self.Refresh();
-                lock (samples)
-                {
-                    samples.Add(self.WorkingSet64 / (double)MiB);
-                }
-
-                await Task.Delay(50, CancellationToken.None);
-            }
-        });
-
         var rounds = plan.Quick ? 3 : 5;
-        var (gen0, gen1, gen2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
-        var overPeak = await PhaseAsync(OverCap, HttpStatusCode.BadGateway);
-        var underPeak = await PhaseAsync(UnderCap, HttpStatusCode.OK);
-        await stop.CancelAsync();
-        await sampler;
+        var over = await PhaseAsync(OverCap, HttpStatusCode.BadGateway);
+        var under = await PhaseAsync(UnderCap, HttpStatusCode.OK);
+        var overGrowth = over.AfterIdle.WorkingSetMb - baseline.WorkingSetMb;
+        results.Log($"route memory: the issue's measure, {Parallel} parallel 40 MB answers: working set {baseline.WorkingSetMb:0} MB → peak {over.PeakMb:0} MB → {over.AfterIdle.WorkingSetMb:0} MB after 3 s idle, growth {overGrowth:0} MB against a limit of {GrowthLimitMb:0} MB: {(overGrowth <= GrowthLimitMb ? "within" : "OVER")}");
 
-        // As a running gateway would be a few seconds after a burst: no one forces a collection.
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var afterIdle = Snapshot();
-        var collections = $"{GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2 collections during the reads";
-
-        // Longer idle, for whether the runtime hands memory back by itself given time (it decommits only as it collects).
-        await Task.Delay(TimeSpan.FromSeconds(12));
-        var afterLongIdle = Snapshot();
-        FullCollection();
-        var afterGc = Snapshot();
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var afterGcSettled = Snapshot();
-        var peak = Math.Max(overPeak, underPeak);
-        results.Log($"route memory: after 3 s idle, no forced GC: {afterIdle}; {collections}");
-        results.Log($"route memory: after 15 s idle, no forced GC: {afterLongIdle}");
-        results.Log($"route memory: after a forced full GC: {afterGc}; 2 s later: {afterGcSettled}");
-        var growthIdle = afterIdle.WorkingSetMb - baseline.WorkingSetMb;
-        var growthGc = afterGc.WorkingSetMb - baseline.WorkingSetMb;
-        results.Log($"route memory: working set {baseline.WorkingSetMb:0} MB → peak {peak:0} MB (over cap {overPeak:0}, under cap {underPeak:0}) → {afterIdle.WorkingSetMb:0} MB after idle (growth {growthIdle:0} MB), {afterGc.WorkingSetMb:0} MB after GC (growth {growthGc:0} MB); limit {GrowthLimitMb:0} MB: {(growthIdle <= GrowthLimitMb ? "within" : "OVER")} after idle, {(growthGc <= GrowthLimitMb ? "within" : "OVER")} after GC");
+        // Where the bytes go: one read of each answer alone, after everything above, so the sampling costs nothing measured.
+        var (overAllocated, _) = await AllocatedAsync(OverCap, HttpStatusCode.BadGateway, top: 0);
+        var (underAllocated, byType) = await AllocatedAsync(UnderCap, HttpStatusCode.OK, top: 8);
+        results.Log($"route memory: one read alone allocates {overAllocated:0} MB (40 MB answer, refused) and {underAllocated:0} MB (30 MB answer, passed on), whole process; the 30 MB read by type (sampled): {byType}");
         return new Dictionary<string, double>
         {
             ["route_large_answer_ws_baseline_mb"] = baseline.WorkingSetMb,
-            ["route_large_answer_ws_peak_mb"] = peak,
-            ["route_large_answer_ws_peak_mb_over_cap"] = overPeak,
-            ["route_large_answer_ws_peak_mb_under_cap"] = underPeak,
-            ["route_large_answer_ws_growth_after_idle_mb"] = growthIdle,
-            ["route_large_answer_ws_growth_after_15s_idle_mb"] = afterLongIdle.WorkingSetMb - baseline.WorkingSetMb,
-            ["route_large_answer_ws_growth_after_gc_mb"] = growthGc,
-            ["route_large_answer_ws_growth_after_gc_settled_mb"] = afterGcSettled.WorkingSetMb - baseline.WorkingSetMb,
+            ["route_large_answer_ws_peak_mb"] = over.PeakMb,
+            ["route_large_answer_ws_growth_after_idle_mb"] = overGrowth,
+            ["route_large_answer_ws_growth_after_gc_mb"] = over.AfterGc.WorkingSetMb - baseline.WorkingSetMb,
             ["route_large_answer_ws_growth_limit_mb"] = GrowthLimitMb,
-            ["route_large_answer_managed_baseline_mb"] = baseline.ManagedMb,
-            ["route_large_answer_managed_after_idle_mb"] = afterIdle.ManagedMb,
-            ["route_large_answer_managed_after_gc_mb"] = afterGc.ManagedMb,
-            ["route_large_answer_loh_baseline_mb"] = baseline.LargeObjectHeapMb,
-            ["route_large_answer_loh_after_gc_mb"] = afterGc.LargeObjectHeapMb,
+            ["route_large_answer_managed_growth_after_idle_mb"] = over.AfterIdle.ManagedMb - baseline.ManagedMb,
+            ["route_large_answer_under_cap_ws_peak_mb"] = under.PeakMb,
+            ["route_large_answer_under_cap_ws_growth_after_idle_mb"] = under.AfterIdle.WorkingSetMb - baseline.WorkingSetMb,
+            ["route_large_answer_under_cap_ws_growth_after_gc_mb"] = under.AfterGc.WorkingSetMb - baseline.WorkingSetMb,
+            ["route_large_answer_under_cap_managed_growth_after_idle_mb"] = under.AfterIdle.ManagedMb - baseline.ManagedMb,
+            ["route_large_answer_allocated_mb_per_read_over_cap"] = overAllocated,
+            ["route_large_answer_allocated_mb_per_read_under_cap"] = underAllocated,
             ["route_large_answer_server_gc"] = GCSettings.IsServerGC ? 1 : 0,
         };
 
-        // Rounds of four parallel reads of one answer; the peak working set sampled while they run.
-        async Task<double> PhaseAsync(string ods, HttpStatusCode expected)
+        // Rounds of four parallel reads of one answer with the working set sampled every 50 ms; then, as a running
+        // gateway would be a few seconds after the burst, with nobody forcing a collection; then after a forced one.
+        async Task<PhaseResult> PhaseAsync(string ods, HttpStatusCode expected)
         {
-            int start;
-            lock (samples)
+            var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+            using var self = Process.GetCurrentProcess();
+            var peak = 0.0;
+            using var stop = new CancellationTokenSource();
+            var sampler = Task.Run(async () =>
             {
-                start = samples.Count;
-            }
-
+                while (!stop.IsCancellationRequested)
+                {
+                    self.Refresh();
+                    peak = Math.Max(peak, self.WorkingSet64 / (double)MiB);
+                    await Task.Delay(50, CancellationToken.None);
+                }
+            });
             for (var round = 0; round < rounds; round++)
             {
                 var clock = Stopwatch.StartNew();
-                var bytes = await Task.WhenAll(Enumerable.Range(0, Parallel).Select(_ => ExpectAsync(client, $"/sources/{ods.ToUpperInvariant()}/fhir/Condition?patient={LargeAnswerSource.PatientId}", expected)));
+                var bytes = await Task.WhenAll(Enumerable.Range(0, Parallel).Select(_ => ExpectAsync(client, Conditions(ods), expected)));
                 if (expected == HttpStatusCode.OK && bytes.Any(b => b < source.AnswerBytes[ods] / 2))
                 {
                     throw new InvalidOperationException($"The route passed on {bytes.Min()} bytes of a {source.AnswerBytes[ods]}-byte answer of this patient's own items: the entries were withheld, so nothing was measured.");
@@ -128,12 +101,35 @@ internal static class RouteMemory
                 results.Log($"route memory: {ods} round {round + 1}: {Parallel} × {(int)expected} in {clock.Elapsed.TotalSeconds:0.0} s, {bytes.Average() / MiB:0.0} MB to the caller each");
             }
 
-            lock (samples)
-            {
-                return samples.Skip(start).DefaultIfEmpty(0).Max();
-            }
+            await stop.CancelAsync();
+            await sampler;
+            var during = $"{GC.CollectionCount(0) - collections.Item1} gen0, {GC.CollectionCount(1) - collections.Item2} gen1, {GC.CollectionCount(2) - collections.Item3} gen2 collections during the reads";
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var afterIdle = Snapshot();
+            // Longer, for whether the runtime hands memory back by itself given time (it decommits as it collects).
+            await Task.Delay(TimeSpan.FromSeconds(7));
+            var afterLongIdle = Snapshot();
+            FullCollection();
+            var afterGc = Snapshot();
+            results.Log($"route memory: {ods}: peak working set {peak:0} MB; {during}");
+            results.Log($"route memory: {ods}: after 3 s idle, no forced GC: {afterIdle}; after 10 s: {afterLongIdle}");
+            results.Log($"route memory: {ods}: after a forced full GC: {afterGc}");
+            return new PhaseResult(peak, afterIdle, afterGc);
+        }
+
+        // Bytes allocated by one read (the whole process, so source and client too, both small), and the largest types
+        // as the runtime's allocation sampling sees them (one event per about 100 KB allocated).
+        async Task<(double Mb, string ByType)> AllocatedAsync(string ods, HttpStatusCode expected, int top)
+        {
+            using var sampling = top > 0 ? new AllocationSampling() : null;
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            await ExpectAsync(client, Conditions(ods), expected);
+            var mb = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)MiB;
+            return (mb, sampling?.Top(top) ?? "");
         }
     }
+
+    private static string Conditions(string ods) => $"/sources/{ods.ToUpperInvariant()}/fhir/Condition?patient={LargeAnswerSource.PatientId}";
 
     /// <summary>
     /// One request, its status checked (and, for a refusal, that it is an OperationOutcome); the body read as a stream and
@@ -205,6 +201,8 @@ internal static class RouteMemory
             + $"DATAS {(GCSettings.IsServerGC && Of("GCDynamicAdaptationMode") is not "0" ? "on" : "off")} (GCDynamicAdaptationMode {Of("GCDynamicAdaptationMode")}); "
             + $"GCHeapHardLimit {(hardLimit is null ? "none" : hardLimit)}, total available {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (double)MiB:0} MB";
     }
+
+    private sealed record PhaseResult(double PeakMb, MemorySnapshot AfterIdle, MemorySnapshot AfterGc);
 
     private sealed record MemorySnapshot(double WorkingSetMb, double ManagedMb, double LargeObjectHeapMb, double CommittedMb)
     {
