@@ -16,7 +16,7 @@ internal sealed record BenchSource(string Ods, Uri BaseUrl, OrganisationKind Kin
 
 /// <summary>
 /// The real gateway, composed as Program composes it (Development, so the development issuer signs tokens), on Kestrel at
-/// 127.0.0.1, federating the given demo sources under one agreement, with its storage in a fresh temporary folder.
+/// 127.0.0.1, federating the given sources (demo source servers or any FHIR base) under one agreement, with its storage in a fresh temporary folder.
 /// </summary>
 internal sealed class BenchGateway : IAsyncDisposable
 {
