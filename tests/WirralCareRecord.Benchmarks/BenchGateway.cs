@@ -11,9 +11,12 @@ using Yarp.ReverseProxy.Configuration;
 
 namespace WirralCareRecord.Benchmarks;
 
+/// <summary>A source in the benchmark gateway's registry: a live member of the one agreement.</summary>
+internal sealed record BenchSource(string Ods, Uri BaseUrl, OrganisationKind Kind = OrganisationKind.GpPractice);
+
 /// <summary>
 /// The real gateway, composed as Program composes it (Development, so the development issuer signs tokens), on Kestrel at
-/// 127.0.0.1, federating the given demo sources under one agreement, with its storage in a fresh temporary folder.
+/// 127.0.0.1, federating the given sources (demo source servers or any FHIR base) under one agreement, with its storage in a fresh temporary folder.
 /// </summary>
 internal sealed class BenchGateway : IAsyncDisposable
 {
@@ -36,7 +39,15 @@ internal sealed class BenchGateway : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="bareUpstream">When given, adds a route <c>/bare/{**path}</c> straight to this base, with no sign-in, checks or audit: the benchmark's yardstick for the proxy's own cost.</param>
-    public static async Task<BenchGateway> StartAsync(IReadOnlyList<(string Ods, DemoSourceServer Server)> sources, IDictionary<string, string?>? settings = null, Uri? bareUpstream = null)
+    public static Task<BenchGateway> StartAsync(IReadOnlyList<(string Ods, DemoSourceServer Server)> sources, IDictionary<string, string?>? settings = null, Uri? bareUpstream = null) =>
+        StartAsync([.. sources.Select(s => new BenchSource(s.Ods, s.Server.BaseUrl))], settings, bareUpstream);
+
+    /// <summary>The gateway over sources that are not demo source servers (a raw FHIR endpoint the benchmark serves itself), all GP practices.</summary>
+    public static Task<BenchGateway> StartAsync(IReadOnlyList<(string Ods, Uri BaseUrl)> sources, IDictionary<string, string?>? settings = null) =>
+        StartAsync([.. sources.Select(s => new BenchSource(s.Ods, s.BaseUrl))], settings);
+
+    /// <param name="services">Benchmark-only additions to the gateway's services (a counting handler on its source clients, say).</param>
+    public static async Task<BenchGateway> StartAsync(IReadOnlyList<BenchSource> sources, IDictionary<string, string?>? settings = null, Uri? bareUpstream = null, Action<IServiceCollection>? services = null)
     {
         var folder = Directory.CreateTempSubdirectory("wcr-bench-").FullName;
         var registryPath = Path.Combine(folder, "registry.json");
@@ -76,6 +87,8 @@ internal sealed class BenchGateway : IAsyncDisposable
             // Benchmark host only: a second config provider beside the registry's, never in the product.
             builder.Services.AddSingleton<IProxyConfigProvider>(new BareRoute(bareUpstream));
         }
+
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapGateway();
@@ -142,7 +155,7 @@ internal sealed class BenchGateway : IAsyncDisposable
         return client;
     }
 
-    private static RegistryDocument Registry(IReadOnlyList<(string Ods, DemoSourceServer Server)> sources)
+    private static RegistryDocument Registry(IReadOnlyList<BenchSource> sources)
     {
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         var members = sources.Select(s => s.Ods).Append(Consumer).ToList();
@@ -152,7 +165,7 @@ internal sealed class BenchGateway : IAsyncDisposable
             [
                 .. sources.Select(s => new RegistryDocument.OrganisationEntry
                 {
-                    OdsCode = s.Ods, Name = $"Bench source {s.Ods}", Kind = OrganisationKind.GpPractice, FhirBaseUrl = s.Server.BaseUrl.ToString(),
+                    OdsCode = s.Ods, Name = $"Bench source {s.Ods}", Kind = s.Kind, FhirBaseUrl = s.BaseUrl.ToString(),
                     Phase = 1, State = LifecycleState.Live, StaffCount = 40,
                 }),
                 new RegistryDocument.OrganisationEntry
