@@ -8,12 +8,13 @@ using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Benchmarks;
 
 /// <summary>
 /// The merge measured on its own: the gateway's real <see cref="FhirSourceClient"/> (parse, match, filter) for three
-/// sources and <see cref="RecordBundleBuilder"/> (addresses, Provenance, same-item links) plus serialising the Bundle,
+/// sources and <see cref="RecordBundleBuilder"/> (addresses, Provenance, same-item links, written as bytes),
 /// fed one demo source's recorded answers from memory; and, for the ratio, the Firely SDK parsing and serialising the
 /// same bytes with the same settings.
 /// </summary>
@@ -71,8 +72,14 @@ public sealed class MergeFixture : IAsyncDisposable
             throw new InvalidOperationException($"A recorded source did not return the record: {answers.First(a => a.Outcome != SourceOutcome.Returned).Detail}");
         }
 
-        var bundle = RecordBundleBuilder.Build(answers, "http://127.0.0.1:5080", "http://127.0.0.1:5080/fhir/Patient/$wcr-getrecord", DateTimeOffset.UtcNow);
-        return FhirJson.SerializeToUtf8(bundle).Length;
+        using var bundle = new PooledBufferWriter();
+        RecordBundleBuilder.Write(answers, "http://127.0.0.1:5080", "http://127.0.0.1:5080/fhir/Patient/$wcr-getrecord", DateTimeOffset.UtcNow, null, bundle);
+        foreach (var answer in answers)
+        {
+            answer.Items.Dispose();
+        }
+
+        return (int)bundle.Length;
     }
 
     /// <summary>The SDK alone on the same bytes: every answer of every source parsed and serialised again.</summary>

@@ -64,7 +64,7 @@ internal sealed partial class FederatedRecordService(
         {
             // YARP's probes of its /metadata are failing: say so at once rather than wait out its timeout.
             Finish(activity, grant, SourceOutcome.Unavailable, calls, strategy, started, failed: true);
-            return new SourceResult(grant, SourceOutcome.Unavailable, null, [], time.GetUtcNow(), "is not answering the gateway's health checks, so it was not asked", 0, 0);
+            return new SourceResult(grant, SourceOutcome.Unavailable, null, SourceAnswers.KeptResources.None, time.GetUtcNow(), "is not answering the gateway's health checks, so it was not asked", 0, 0);
         }
 
         try
@@ -94,7 +94,7 @@ internal sealed partial class FederatedRecordService(
             };
             Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
             Finish(activity, grant, outcome, calls, strategy, started, failed: true);
-            return new SourceResult(grant, outcome, null, [], time.GetUtcNow(), detail, 0, calls.Count);
+            return new SourceResult(grant, outcome, null, SourceAnswers.KeptResources.None, time.GetUtcNow(), detail, 0, calls.Count);
         }
     }
 

@@ -36,7 +36,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             : await FindPatientAsync(call, nhsNumber, cancellationToken);
         if (found.Refusal is { } refusal)
         {
-            return new SourceResult(grant, refusal.Outcome, null, [], time.GetUtcNow(), refusal.Detail, 0, calls.Count);
+            return new SourceResult(grant, refusal.Outcome, null, KeptResources.None, time.GetUtcNow(), refusal.Detail, 0, calls.Count);
         }
 
         var patient = found.Patient!;
@@ -240,14 +240,14 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
     /// <summary>
     /// Keeps only what the source answer pipeline's rules allow (<see cref="DisclosurePolicy"/>): tied to this patient by
-    /// any kind of reference, nothing restricted on it or in it, inside the agreement. Kept items become SDK objects for
-    /// the merge; withheld ones are only counted.
+    /// any kind of reference, nothing restricted on it or in it, inside the agreement. Kept items are copied out as bytes
+    /// (<see cref="KeptResources"/>) for the combined record; withheld ones are only counted.
     /// </summary>
-    private (List<Resource> Kept, int Withheld) KeepPatientsOwn(SourceGrant grant, string patientId, string nhsNumber, IEnumerable<PageEntry> entries, string correlationId)
+    private (KeptResources Kept, int Withheld) KeepPatientsOwn(SourceGrant grant, string patientId, string nhsNumber, IEnumerable<PageEntry> entries, string correlationId)
     {
         var source = grant.Source;
         var scope = new PatientScope(nhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, new SourceLocation(source.FhirBaseUrl, ""), grant.Permits, labels);
-        var kept = new List<Resource>();
+        var kept = new KeptResources();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var withheld = 0;
         foreach (var (page, entry) in entries)
@@ -259,10 +259,11 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
                 continue;
             }
 
-            var decision = string.IsNullOrEmpty(facts.Id) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
-            if (decision == Withholding.None && Parse(bytes.Span) is { } resource)
+            var decision = string.IsNullOrEmpty(facts.Id) || !FhirModelTables.IsKnownResource(facts.ResourceType) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
+            // The combined record adds to the item's meta, so one whose meta is not the shape FHIR gives it is withheld too.
+            if (decision == Withholding.None && ItemFacts.Read(bytes.Span, facts.ResourceType!, facts.Id!) is { } itemFacts)
             {
-                kept.Add(resource);
+                kept.Add(bytes.Span, itemFacts);
                 continue;
             }
 

@@ -1,4 +1,3 @@
-using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -12,40 +11,6 @@ public static class GatewayAddresses
 {
     /// <summary>The FHIR base of a source's route on the gateway: <c>{gateway}/sources/{ods}/fhir</c>.</summary>
     public static string SourceBase(string gatewayBase, string odsCode) => $"{gatewayBase.TrimEnd('/')}/sources/{odsCode}/fhir";
-
-    /// <summary>
-    /// Rewrites every address on the source's host (see <see cref="SourceAnswers.SourceLocation"/>) to the gateway's,
-    /// whatever its path: references, attachment URLs, Bundle links, fullUrls and response locations.
-    /// </summary>
-    internal static void Rewrite(Base element, SourceAnswers.AddressRewriter rewriter) =>
-        RewriteWith(element, rewriter.RewriteText);
-
-    private static void RewriteWith(Base element, Func<string, string> rewrite)
-    {
-        // Every text may carry an address (a reference, a fullUrl, a link, an attachment URL, the narrative, a note
-        // pasting a link): each string holding one is rewritten, whatever element it is in.
-        if (element is PrimitiveType { JsonValue: string text } primitive && text.Contains("://", StringComparison.Ordinal))
-        {
-            primitive.JsonValue = rewrite(text);
-        }
-
-        foreach (var (_, value) in element.EnumerateElements())
-        {
-            switch (value)
-            {
-                case Base child:
-                    RewriteWith(child, rewrite);
-                    break;
-                case IEnumerable<Base> children:
-                    foreach (var child in children)
-                    {
-                        RewriteWith(child, rewrite);
-                    }
-
-                    break;
-            }
-        }
-    }
 }
 
 /// <summary>

@@ -86,6 +86,23 @@ internal static class GetRecordEndpoint
 
             var corroborated = RecordCorroboration.Apply(fetched, query.SuppliedDemographics());
             results = corroborated.Results;
+            var kept = results;
+            context.Response.OnCompleted(() =>
+            {
+                // Once the answer has gone: a share of what each source contributed is checked for data quality, and
+                // the kept items' buffers go back to the pool.
+                foreach (var r in kept.Where(r => r.Outcome == SourceOutcome.Returned))
+                {
+                    services.DataQualitySampler.Offer(r.OdsCode, Contributed(r));
+                }
+
+                foreach (var r in fetched)
+                {
+                    r.Items.Dispose();
+                }
+
+                return Task.CompletedTask;
+            });
             await services.Locator.LearnAsync(nhsNumber!, plan, results, correlationId, context.RequestAborted);
             services.Metrics.RecordRead(plan.Code, results.Count(r => r.Calls > 0));
             if (!results.Any(r => r.Outcome == SourceOutcome.Returned))
@@ -113,17 +130,26 @@ internal static class GetRecordEndpoint
                 notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
             }
 
-            var bundle = RecordBundleBuilder.Build(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices);
-            context.Response.OnCompleted(() => { foreach (var r in results) { services.DataQualitySampler.Offer(r.OdsCode, r.Patient is null ? r.Resources : [r.Patient, .. r.Resources]); } return Task.CompletedTask; });
+            var bundle = new SourceAnswers.PooledBufferWriter();
+            RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
-            return new FhirResult(bundle);
+            return new RecordAnswer(bundle);
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
         {
             services.Telemetry.RecordRead(ex.StatusCode);
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass, plan), context.RequestAborted);
             throw;
+        }
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> Contributed(SourceResult result)
+    {
+        yield return FhirJson.SerializeToUtf8(result.Patient!);
+        foreach (var item in result.Items.Items)
+        {
+            yield return item.Json;
         }
     }
 
@@ -154,7 +180,7 @@ internal static class GetRecordEndpoint
             plan is null ? $"{context.Request.Method} {Path}" : $"{context.Request.Method} {Path} ({plan.AuditNote})",
             status,
             description,
-            [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Resources.Count, r.Withheld, r.Calls))],
+            [.. results.Select(r => new SourceAuditEntry(r.OdsCode, SourceResult.Code(r.Outcome), r.Items.Count, r.Withheld, r.Calls))],
             breakGlass);
 
     private static ValueTask<RecordQuery> ReadFromQuery(HttpContext context)

@@ -24,16 +24,16 @@ public static class LegitimateRelationship
         {
             // Everything a source holds happened at that source's organisation unless the item names another provider.
             var atSource = string.Equals(result.OdsCode, callerOds, StringComparison.OrdinalIgnoreCase);
-            foreach (var resource in result.Resources)
+            foreach (var item in result.Items.Items)
             {
-                var (provider, start) = resource switch
+                var facts = item.Facts;
+                if (facts.ResourceType is not ("Encounter" or "EpisodeOfCare"))
                 {
-                    Encounter e => (e.ServiceProvider, e.Period?.StartElement?.ToDateTimeOffset(TimeSpan.Zero)),
-                    EpisodeOfCare e => (e.ManagingOrganization, e.Period?.StartElement?.ToDateTimeOffset(TimeSpan.Zero)),
-                    _ => (null, (DateTimeOffset?)null),
-                };
-                var atCaller = provider is null ? atSource : IsOrganisation(provider, callerOds);
-                if (atCaller && start is { } when && when >= since)
+                    continue;
+                }
+
+                var atCaller = facts.HasProvider ? string.Equals(facts.ProviderOdsCode, callerOds, StringComparison.OrdinalIgnoreCase) : atSource;
+                if (atCaller && StartOf(facts.PeriodStart) is { } when && when >= since)
                 {
                     return true;
                 }
@@ -41,6 +41,12 @@ public static class LegitimateRelationship
         }
 
         return false;
+    }
+
+    /// <summary>A period start as FHIR writes it (a partial date counts from its first moment); null when unreadable.</summary>
+    private static DateTimeOffset? StartOf(string? start)
+    {
+        return start is not null && new FhirDateTime(start).TryToDateTimeOffset(TimeSpan.Zero, out var when) ? when : null;
     }
 
     private static bool IsOrganisation(ResourceReference reference, string odsCode) =>

@@ -1,11 +1,17 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Federation;
 
 /// <summary>
-/// Merges what the sources returned into one searchset Bundle: entries addressed on the gateway, a Provenance
-/// per contributing source, and an OperationOutcome (search mode <c>outcome</c>) for every source that did not contribute.
+/// Writes what the sources returned as one searchset Bundle, straight from the kept resources' bytes: entries addressed
+/// on the gateway, a Provenance per contributing source, same items linked across sources, and an OperationOutcome
+/// (search mode <c>outcome</c>) for every source that did not contribute. Only the Patients and the OperationOutcome
+/// go through the SDK; every other resource is copied with its addresses rewritten (<see cref="AddressRewriter"/>).
 /// </summary>
 public static class RecordBundleBuilder
 {
@@ -13,58 +19,81 @@ public static class RecordBundleBuilder
     private const string OdsSystem = Onboarding.OdsCode.System;
     private const string ParticipantType = "http://terminology.hl7.org/CodeSystem/provenance-participant-type";
 
-    /// <summary>The merged record; the caller decides what an empty one means (see the endpoint).</summary>
-    public static Bundle Build(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now, IReadOnlyList<OperationOutcome.IssueComponent>? notices = null)
+    /// <summary>The merged record into <paramref name="output"/>; the caller decides what an empty one means (see the endpoint).</summary>
+    internal static void Write(IReadOnlyList<SourceResult> results, string gatewayBase, string selfUrl, DateTimeOffset now, IReadOnlyList<OperationOutcome.IssueComponent>? notices, IBufferWriter<byte> output)
     {
-        var bundle = new Bundle
-        {
-            Id = Guid.NewGuid().ToString(),
-            Type = Bundle.BundleType.Searchset,
-            Timestamp = now,
-            Meta = new Meta { LastUpdated = now },
-            Link = [new Bundle.LinkComponent { Relation = "self", Url = selfUrl }],
-        };
+        var returned = results.Where(r => r.Outcome == SourceOutcome.Returned).ToList();
+        var sameItems = SameItemLinker.Link([.. returned.Select(r => (r.OdsCode, r.Items))]);
+        Raw(output, "{\"resourceType\":\"Bundle\",\"id\":");
+        AddressRewriter.WriteString(output, Guid.NewGuid().ToString());
+        Raw(output, ",\"meta\":{\"lastUpdated\":");
+        AddressRewriter.WriteString(output, Instant(now));
+        Raw(output, "},\"type\":\"searchset\",\"timestamp\":");
+        AddressRewriter.WriteString(output, Instant(now));
+        Raw(output, string.Create(CultureInfo.InvariantCulture, $",\"total\":{returned.Count + returned.Sum(r => r.Items.Items.Count(i => i.ResourceType == "Patient"))},\"link\":[{{\"relation\":\"self\",\"url\":"));
+        AddressRewriter.WriteString(output, selfUrl);
+        Raw(output, "}],\"entry\":[");
 
-        foreach (var result in results.Where(r => r.Outcome == SourceOutcome.Returned))
+        var scratch = new ArrayBufferWriter<byte>(16 * 1024);
+        var stamp = new MetaStamp();
+        var first = true;
+        var targets = new List<string>();
+        for (var s = 0; s < returned.Count; s++)
         {
+            var result = returned[s];
             var gatewaySourceBase = GatewayAddresses.SourceBase(gatewayBase, result.OdsCode);
-            var rewriter = new SourceAnswers.AddressRewriter(new SourceAnswers.SourceLocation(result.Grant.Source.FhirBaseUrl, gatewaySourceBase));
-            var targets = new List<ResourceReference>();
-            foreach (var resource in result.Resources.Prepend(result.Patient!))
+            var rewriter = new AddressRewriter(new SourceLocation(result.Grant.Source.FhirBaseUrl, gatewaySourceBase));
+            targets.Clear();
+            var patient = result.Patient!;
+            Entry(FhirJson.SerializeToUtf8(patient), "Patient", patient.Id ?? "", "match", null);
+            for (var i = 0; i < result.Items.Count; i++)
             {
-                GatewayAddresses.Rewrite(resource, rewriter);
-                resource.Meta ??= new Meta();
-                resource.Meta.Source = gatewaySourceBase;
-                var fullUrl = $"{gatewaySourceBase}/{resource.TypeName}/{resource.Id}";
-                bundle.Entry.Add(new Bundle.EntryComponent
-                {
-                    FullUrl = fullUrl,
-                    Resource = resource,
-                    Search = new Bundle.SearchComponent { Mode = resource is Patient ? Bundle.SearchEntryMode.Match : Bundle.SearchEntryMode.Include },
-                });
-                targets.Add(new ResourceReference(fullUrl));
+                var item = result.Items[i];
+                // Any Patient the source sent about this person (a record it merged, say) is a match, as the patient is.
+                Entry(item.Json.Span, item.ResourceType, item.Id, item.ResourceType == "Patient" ? "match" : "include", sameItems.TryGetValue((s, i), out var tag) ? (SameItemLinker.TagSystem, tag.Code, tag.Display) : null);
             }
 
-            bundle.Entry.Add(ProvenanceEntry(result, targets));
+            Separator();
+            WriteProvenance(result, targets, output);
+
+            void Entry(ReadOnlySpan<byte> json, string type, string id, string mode, (string, string, string)? sameItem)
+            {
+                var fullUrl = $"{gatewaySourceBase}/{type}/{id}";
+                targets.Add(fullUrl);
+                scratch.ResetWrittenCount();
+                rewriter.Copy(json, scratch);
+                Separator();
+                Raw(output, "{\"fullUrl\":");
+                AddressRewriter.WriteString(output, fullUrl);
+                Raw(output, ",\"resource\":");
+                stamp.Write(scratch.WrittenSpan, gatewaySourceBase, sameItem, output);
+                Raw(output, mode == "match" ? ",\"search\":{\"mode\":\"match\"}}" : ",\"search\":{\"mode\":\"include\"}}");
+            }
         }
 
-        SameItemLinker.Link(results
-            .Where(r => r.Outcome == SourceOutcome.Returned)
-            .SelectMany(r => r.Resources.Select(resource => (r.OdsCode, resource))));
-        bundle.Total = bundle.Entry.Count(e => e.Search?.Mode == Bundle.SearchEntryMode.Match);
         // Notices about the whole record (what the patient was confirmed against, break-glass) come before the per-source issues.
         var issues = (notices ?? []).Concat(Issues(results)).ToList();
         if (issues.Count > 0)
         {
-            bundle.Entry.Add(new Bundle.EntryComponent
-            {
-                FullUrl = "urn:uuid:" + Guid.NewGuid(),
-                Resource = new OperationOutcome { Id = Guid.NewGuid().ToString(), Issue = issues },
-                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Outcome },
-            });
+            Separator();
+            Raw(output, "{\"fullUrl\":");
+            AddressRewriter.WriteString(output, "urn:uuid:" + Guid.NewGuid());
+            Raw(output, ",\"resource\":");
+            output.Write(FhirJson.SerializeToUtf8(new OperationOutcome { Id = Guid.NewGuid().ToString(), Issue = issues }));
+            Raw(output, ",\"search\":{\"mode\":\"outcome\"}}");
         }
 
-        return bundle;
+        Raw(output, "]}");
+
+        void Separator()
+        {
+            if (!first)
+            {
+                Raw(output, ",");
+            }
+
+            first = false;
+        }
     }
 
     /// <summary>One issue per source that did not contribute fully, naming it by ODS code.</summary>
@@ -113,24 +142,55 @@ public static class RecordBundleBuilder
         return issue;
     }
 
-    private static Bundle.EntryComponent ProvenanceEntry(SourceResult result, List<ResourceReference> targets)
+    /// <summary>The source's Provenance entry: custodian, when it answered, the agreements it shared under, what it contributed.</summary>
+    private static void WriteProvenance(SourceResult result, List<string> targets, IBufferWriter<byte> output)
     {
         var source = result.Grant.Source;
-        var provenance = new Provenance
+        var id = Guid.NewGuid().ToString();
+        Raw(output, "{\"fullUrl\":");
+        AddressRewriter.WriteString(output, "urn:uuid:" + id);
+        Raw(output, ",\"resource\":{\"resourceType\":\"Provenance\",\"id\":");
+        AddressRewriter.WriteString(output, id);
+        Raw(output, ",\"target\":[");
+        for (var i = 0; i < targets.Count; i++)
         {
-            Id = Guid.NewGuid().ToString(),
-            Target = targets,
-            Recorded = result.FetchedAt,
-            Policy = [.. result.Grant.AgreementIds.Select(id => AgreementPolicyBase + id)],
-            Agent =
-            [
-                new Provenance.AgentComponent
-                {
-                    Type = new CodeableConcept(ParticipantType, "custodian", "Custodian"),
-                    Who = new ResourceReference { Identifier = new Identifier(OdsSystem, source.OdsCode), Display = source.Name },
-                },
-            ],
-        };
-        return new Bundle.EntryComponent { FullUrl = "urn:uuid:" + provenance.Id, Resource = provenance, Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include } };
+            Raw(output, i == 0 ? "{\"reference\":" : ",{\"reference\":");
+            AddressRewriter.WriteString(output, targets[i]);
+            Raw(output, "}");
+        }
+
+        Raw(output, "],\"recorded\":");
+        AddressRewriter.WriteString(output, Instant(result.FetchedAt));
+        if (result.Grant.AgreementIds.Count > 0)
+        {
+            Raw(output, ",\"policy\":[");
+            var firstPolicy = true;
+            foreach (var agreement in result.Grant.AgreementIds)
+            {
+                Raw(output, firstPolicy ? "" : ",");
+                firstPolicy = false;
+                AddressRewriter.WriteString(output, AgreementPolicyBase + agreement);
+            }
+
+            Raw(output, "]");
+        }
+
+        Raw(output, ",\"agent\":[{\"type\":{\"coding\":[{\"system\":");
+        AddressRewriter.WriteString(output, ParticipantType);
+        Raw(output, ",\"code\":\"custodian\"}],\"text\":\"Custodian\"},\"who\":{\"identifier\":{\"system\":");
+        AddressRewriter.WriteString(output, OdsSystem);
+        Raw(output, ",\"value\":");
+        AddressRewriter.WriteString(output, source.OdsCode);
+        Raw(output, "},\"display\":");
+        AddressRewriter.WriteString(output, source.Name);
+        Raw(output, "}}]},\"search\":{\"mode\":\"include\"}}");
+    }
+
+    private static string Instant(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+
+    private static void Raw(IBufferWriter<byte> output, string ascii)
+    {
+        var span = output.GetSpan(ascii.Length);
+        output.Advance(Encoding.ASCII.GetBytes(ascii, span));
     }
 }

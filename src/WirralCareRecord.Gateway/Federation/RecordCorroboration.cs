@@ -33,7 +33,9 @@ public static class RecordCorroboration
             var detail = match.Outcome == CorroborationOutcome.PossibleMatch
                 ? $"holds a record with this NHS number that may be the same person but could not be confirmed ({Differences(match)})"
                 : $"holds a record with this NHS number whose demographics differ from this patient's ({Differences(match)})";
-            return result with { Outcome = SourceOutcome.DemographicsDiffer, Patient = null, Resources = [], Detail = detail };
+            // Not merged, so its kept items go back to the pool now.
+            result.Items.Dispose();
+            return result with { Outcome = SourceOutcome.DemographicsDiffer, Patient = null, Items = SourceAnswers.KeptResources.None, Detail = detail };
         }).ToList();
         return new CorroboratedRecord(judged, report.Reference);
     }

@@ -22,12 +22,14 @@ public enum SourceOutcome
 
 /// <summary>The result of asking one source for a patient's record.</summary>
 /// <param name="Detail">Why the source did not contribute, in words for a clinician; never patient data.</param>
+/// <param name="Patient">The source's record of the patient: the one resource a decision needs whole.</param>
+/// <param name="Items">What the source answer pipeline kept besides the Patient, as bytes (see <see cref="SourceAnswers.KeptResources"/>).</param>
 /// <param name="Withheld">Resources the source sent that were left out because they are not about the matched patient.</param>
 public sealed record SourceResult(
     SourceGrant Grant,
     SourceOutcome Outcome,
     Patient? Patient,
-    IReadOnlyList<Resource> Resources,
+    SourceAnswers.KeptResources Items,
     DateTimeOffset FetchedAt,
     string? Detail,
     int Withheld,

@@ -20,10 +20,10 @@ public interface ISourceAnswerSampler
     void Offer(string odsCode, ReadOnlySpan<byte> sourceAnswerJson);
 
     /// <summary>
-    /// A source's answer already parsed. The caller must not change the resources afterwards (offer them once the
-    /// response has completed): a sampled answer is validated later, on another thread, without a copy.
+    /// What a source contributed to a read, one resource's JSON each, enumerated (and copied) only when the answer is
+    /// chosen, so an answer not sampled costs nothing. Offer it once the response has completed.
     /// </summary>
-    void Offer(string odsCode, IReadOnlyList<Resource> sourceAnswer);
+    void Offer(string odsCode, IEnumerable<ReadOnlyMemory<byte>> resources);
 }
 
 /// <summary>
@@ -69,22 +69,46 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
 
         var buffer = ArrayPool<byte>.Shared.Rent(sourceAnswerJson.Length);
         sourceAnswerJson.CopyTo(buffer);
-        if (!_queue.Writer.TryWrite(new Sample(odsCode, buffer, sourceAnswerJson.Length, null)))
+        if (!_queue.Writer.TryWrite(new Sample(odsCode, buffer, sourceAnswerJson.Length)))
         {
             ArrayPool<byte>.Shared.Return(buffer);
             _figures.CountDropped();
         }
     }
 
-    public void Offer(string odsCode, IReadOnlyList<Resource> sourceAnswer)
+    public void Offer(string odsCode, IEnumerable<ReadOnlyMemory<byte>> resources)
     {
-        if (sourceAnswer is null || sourceAnswer.Count == 0 || !Chosen())
+        if (!Chosen())
         {
             return;
         }
 
-        if (!_queue.Writer.TryWrite(new Sample(odsCode, null, 0, sourceAnswer)))
+        // The resources become one collection Bundle, which the worker reads like any other answer.
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["u8);
+        var count = 0;
+        foreach (var resource in resources)
         {
+            buffer.Write(count++ == 0 ? "{\"resource\":"u8 : ",{\"resource\":"u8);
+            buffer.Write(resource.Span);
+            buffer.Write("}"u8);
+            if (buffer.WrittenCount > _options.SampleMaxBytes)
+            {
+                return;
+            }
+        }
+
+        buffer.Write("]}"u8);
+        if (count == 0)
+        {
+            return;
+        }
+
+        var sample = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount);
+        buffer.WrittenSpan.CopyTo(sample);
+        if (!_queue.Writer.TryWrite(new Sample(odsCode, sample, buffer.WrittenCount)))
+        {
+            ArrayPool<byte>.Shared.Return(sample);
             _figures.CountDropped();
         }
     }
@@ -125,10 +149,7 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
                     }
                     finally
                     {
-                        if (sample.Buffer is { } buffer)
-                        {
-                            ArrayPool<byte>.Shared.Return(buffer);
-                        }
+                        ArrayPool<byte>.Shared.Return(sample.Buffer);
 
                         Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - started);
                         Interlocked.Increment(ref _processed);
@@ -153,26 +174,18 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
     private void Check(Sample sample)
     {
         var validation = _library.Validation;
-        IReadOnlyList<Resource> resources;
-        if (sample.Resources is { } parsed)
+        Resource? answer;
+        try
         {
-            resources = parsed;
+            answer = JsonSerializer.Deserialize<Resource>(sample.Buffer.AsSpan(0, sample.Length), FhirJson.Lenient);
         }
-        else
+        catch (Exception ex) when (ex is JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or NotSupportedException)
         {
-            Resource? answer;
-            try
-            {
-                answer = JsonSerializer.Deserialize<Resource>(sample.Buffer.AsSpan(0, sample.Length), FhirJson.Lenient);
-            }
-            catch (Exception ex) when (ex is JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or NotSupportedException)
-            {
-                // Unreadable answers are the federation's to report; the figures are about data the gateway could read.
-                return;
-            }
+            // Unreadable answers are the federation's to report; the figures are about data the gateway could read.
+            return;
+        }
 
-            resources = answer is null ? [] : [answer];
-        }
+        IReadOnlyList<Resource> resources = answer is null ? [] : [answer];
 
         _figures.CountAnswer(sample.OdsCode);
         foreach (var resource in resources.SelectMany(Items))
@@ -189,5 +202,5 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
         _ => [resource],
     };
 
-    private sealed record Sample(string OdsCode, byte[]? Buffer, int Length, IReadOnlyList<Resource>? Resources);
+    private sealed record Sample(string OdsCode, byte[] Buffer, int Length);
 }

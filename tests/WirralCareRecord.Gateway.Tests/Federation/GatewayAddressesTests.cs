@@ -1,5 +1,5 @@
 using Hl7.Fhir.Model;
-using WirralCareRecord.Gateway.Federation;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Tests.Federation;
@@ -26,7 +26,7 @@ public sealed class GatewayAddressesTests
             Note = [new Annotation { Author = new ResourceReference("Practitioner/pr2"), Text = new Markdown("seen") }],
         };
 
-        GatewayAddresses.Rewrite(condition, Rewriter);
+        condition = Rewritten(condition);
 
         Assert.Equal($"{GatewayBase}/Patient/p1", condition.Subject.Reference);
         Assert.Equal($"{GatewayBase}/Practitioner/pr1", Assert.IsType<ResourceReference>(condition.Extension[0].Value).Reference);
@@ -50,12 +50,21 @@ public sealed class GatewayAddressesTests
             Description = "Scanned from https://gp.example.nhs.uk/scans/letter.pdf",
         };
 
-        GatewayAddresses.Rewrite(document, Rewriter);
+        document = Rewritten(document);
 
         Assert.Equal($"{GatewayBase}/Binary/b1", document.Content[0].Attachment.Url);
         // At the server root or beside the FHIR base, an address on the source's host is still the source's.
         Assert.Equal($"{GatewayBase}/fhirother/Binary/b2", document.Content[1].Attachment.Url);
         Assert.Equal("https://elsewhere.example/fhir/Binary/b3", document.Content[2].Attachment.Url);
         Assert.Equal($"Scanned from {GatewayBase}/scans/letter.pdf", document.Description);
+    }
+
+    /// <summary>The resource as the combined record writes it: its JSON copied with the source's addresses rewritten.</summary>
+    private static T Rewritten<T>(T resource)
+        where T : Resource
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        Rewriter.Copy(FhirJson.SerializeToUtf8(resource), output);
+        return (T)System.Text.Json.JsonSerializer.Deserialize<Resource>(output.WrittenSpan, FhirJson.Lenient)!;
     }
 }

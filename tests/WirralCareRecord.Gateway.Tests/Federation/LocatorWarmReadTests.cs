@@ -5,6 +5,7 @@ using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Storage;
+using WirralCareRecord.Gateway.SourceAnswers;
 using WirralCareRecord.Gateway.Tests.Common;
 
 namespace WirralCareRecord.Gateway.Tests.Federation;
@@ -73,10 +74,10 @@ public sealed class LocatorWarmReadTests
         new(new Organisation(ods, ods, kind, new Uri($"https://{ods.ToLowerInvariant()}.example/fhir"), 1, LifecycleState.Live), new HashSet<string>(), ["WCR-DSA-TEST"]);
 
     private static SourceResult Returned(SourceGrant grant) =>
-        new(grant, SourceOutcome.Returned, new Patient { Id = "p1" }, [], T0, null, 0, 1);
+        new(grant, SourceOutcome.Returned, new Patient { Id = "p1" }, KeptResources.None, T0, null, 0, 1);
 
     private static SourceResult NoMatch(SourceGrant grant) =>
-        new(grant, SourceOutcome.NoMatch, null, [], T0, "holds no such patient", 0, 1);
+        new(grant, SourceOutcome.NoMatch, null, KeptResources.None, T0, "holds no such patient", 0, 1);
 
 
     private sealed class NoClients : IHttpClientFactory

@@ -156,7 +156,7 @@ public sealed class DataQualityTests : IDisposable
         for (var i = 0; i < 5; i++)
         {
             sampler.Offer("RBL", """{"resourceType":"Patient","id":"p1"}"""u8);
-            sampler.Offer("RBL", [new Patient { Id = "p1" }]);
+            sampler.Offer("RBL", [(ReadOnlyMemory<byte>)"""{"resourceType":"Patient","id":"p1"}"""u8.ToArray()]);
         }
 
         // Assert: nothing was chosen, so the queue never filled.

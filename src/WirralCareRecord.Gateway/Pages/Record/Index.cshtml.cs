@@ -113,10 +113,13 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         try
         {
             var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query));
-            if (result is FhirResult { Resource: Bundle bundle })
+            if (result is RecordAnswer answer)
             {
-                var organisations = registry.Current;
-                Record = RecordView.From(bundle, query.NhsNumber!, ods => organisations.Find(ods)?.Kind);
+                using (answer)
+                {
+                    var organisations = registry.Current;
+                    Record = RecordView.From(answer.ReadBundle(), query.NhsNumber!, ods => organisations.Find(ods)?.Kind);
+                }
             }
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)

@@ -1,0 +1,310 @@
+using System.Text.Json;
+
+namespace WirralCareRecord.Gateway.SourceAnswers;
+
+/// <summary>
+/// What the combined record needs to know about one kept resource beyond the safety rules' facts, read from its bytes:
+/// the same-item key (<see cref="Federation.SameItemLinker"/>) and, for an Encounter or EpisodeOfCare, the organisation
+/// that provided it and when it started (<see cref="Federation.LegitimateRelationship"/>).
+/// </summary>
+public sealed record ItemFacts(string ResourceType, string Id)
+{
+    /// <summary>What makes it the same fact as another source's item; null when it is not matched with anything.</summary>
+    public string? SameItemKey { get; init; }
+
+    /// <summary>An Encounter's <c>serviceProvider</c> or an EpisodeOfCare's <c>managingOrganization</c> is given.</summary>
+    public bool HasProvider { get; init; }
+
+    /// <summary>That provider's ODS code, when it is named by an ODS identifier.</summary>
+    public string? ProviderOdsCode { get; init; }
+
+    /// <summary>An Encounter's or EpisodeOfCare's <c>period.start</c>, as sent.</summary>
+    public string? PeriodStart { get; init; }
+
+    /// <summary>
+    /// Reads the facts of a resource the rules kept. Null when its <c>meta</c> is not the shape FHIR gives it (an object
+    /// whose <c>tag</c> is a list of objects): the combined record must add to it, so such a resource is withheld.
+    /// </summary>
+    internal static ItemFacts? Read(ReadOnlySpan<byte> json, string resourceType, string id)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        var names = ElementNames.For(resourceType);
+        string? code = null, start = null, providerOds = null, encounterClass = null;
+        // An event with no date of the kind compared (none, a free-text or an instant one) is matched with nothing.
+        var day = names.DayDateTime.Length > 0 ? null : "";
+        var hasProvider = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var element = names.Classify(ref reader);
+                reader.Read();
+                switch (element)
+                {
+                    case Element.Meta when !MetaIsWritable(ref reader):
+                        return null;
+                    case Element.Code:
+                        code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : Skip(ref reader);
+                        break;
+                    case Element.DayDateTime:
+                        day = reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: >= 10 } value ? value[..10] : Skip(ref reader);
+                        break;
+                    case Element.DayPeriod:
+                        day = (reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : Skip(ref reader)) is { Length: >= 10 } performed ? performed[..10] : null;
+                        break;
+                    case Element.Period:
+                        start = reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : Skip(ref reader);
+                        break;
+                    case Element.Provider:
+                        hasProvider = reader.TokenType == JsonTokenType.StartObject;
+                        providerOds = hasProvider ? OdsIdentifierOf(ref reader) : Skip(ref reader);
+                        break;
+                    case Element.Class:
+                        encounterClass = reader.TokenType == JsonTokenType.StartObject ? CodeOf(ref reader) : Skip(ref reader);
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        var kind = resourceType switch
+        {
+            "AllergyIntolerance" => "allergy",
+            "Condition" => "condition",
+            "MedicationStatement" or "MedicationRequest" => "medicine",
+            "Immunization" => "immunisation",
+            "Procedure" => "procedure",
+            "Observation" => "observation",
+            _ => null,
+        };
+        var key = kind is not null
+            ? code is null || day is null ? null : $"{kind}|{code}|{day}"
+            : resourceType == "Encounter" && start is { Length: >= 10 } && encounterClass is not null ? $"encounter|{encounterClass}|{start[..10]}" : null;
+        return new ItemFacts(resourceType, id) { SameItemKey = key, HasProvider = hasProvider, ProviderOdsCode = providerOds, PeriodStart = start };
+    }
+
+    private enum Element
+    {
+        Other,
+        Meta,
+        Code,
+        DayDateTime,
+        DayPeriod,
+        Period,
+        Provider,
+        Class,
+    }
+
+    /// <summary>The top-level element names that matter for one resource type, compared as bytes so no name is allocated.</summary>
+    private sealed class ElementNames(byte[] code, byte[] dayDateTime, byte[] dayPeriod, byte[] period, byte[] provider, byte[] @class)
+    {
+        private static readonly ElementNames Plain = new("code"u8.ToArray(), [], [], [], [], []);
+        private static readonly Dictionary<string, ElementNames> ByType = new(StringComparer.Ordinal)
+        {
+            ["Immunization"] = new("vaccineCode"u8.ToArray(), "occurrenceDateTime"u8.ToArray(), [], [], [], []),
+            ["MedicationStatement"] = new("medicationCodeableConcept"u8.ToArray(), [], [], [], [], []),
+            ["MedicationRequest"] = new("medicationCodeableConcept"u8.ToArray(), [], [], [], [], []),
+            ["Procedure"] = new("code"u8.ToArray(), "performedDateTime"u8.ToArray(), "performedPeriod"u8.ToArray(), [], [], []),
+            ["Observation"] = new("code"u8.ToArray(), "effectiveDateTime"u8.ToArray(), "effectivePeriod"u8.ToArray(), [], [], []),
+            ["Encounter"] = new([], [], [], "period"u8.ToArray(), "serviceProvider"u8.ToArray(), "class"u8.ToArray()),
+            ["EpisodeOfCare"] = new([], [], [], "period"u8.ToArray(), "managingOrganization"u8.ToArray(), []),
+        };
+
+        public byte[] DayDateTime => dayDateTime;
+
+        public static ElementNames For(string resourceType) => ByType.TryGetValue(resourceType, out var names) ? names : Plain;
+
+        public Element Classify(ref Utf8JsonReader reader) =>
+            reader.ValueTextEquals("meta"u8) ? Element.Meta
+            : Is(ref reader, code) ? Element.Code
+            : Is(ref reader, dayDateTime) ? Element.DayDateTime
+            : Is(ref reader, dayPeriod) ? Element.DayPeriod
+            : Is(ref reader, period) ? Element.Period
+            : Is(ref reader, provider) ? Element.Provider
+            : Is(ref reader, @class) ? Element.Class
+            : Element.Other;
+
+        private static bool Is(ref Utf8JsonReader reader, byte[] name) => name.Length > 0 && reader.ValueTextEquals(name);
+    }
+
+    private static bool MetaIsWritable(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isTag = reader.ValueTextEquals("tag"u8);
+            reader.Read();
+            if (isTag)
+            {
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    return false;
+                }
+
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        return false;
+                    }
+
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>"system|code" of a CodeableConcept's first coding that has both; the reader ends on its closing brace.</summary>
+    private static string? FirstCoding(ref Utf8JsonReader reader)
+    {
+        string? found = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCoding = reader.ValueTextEquals("coding"u8);
+            reader.Read();
+            if (!isCoding || reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                var (system, code) = SystemAndCode(ref reader);
+                if (found is null && !string.IsNullOrEmpty(system) && !string.IsNullOrEmpty(code))
+                {
+                    found = $"{system}|{code}";
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static string? CodeOf(ref Utf8JsonReader reader) => SystemAndCode(ref reader).Code;
+
+    private static (string? System, string? Code) SystemAndCode(ref Utf8JsonReader reader)
+    {
+        string? system = null, code = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("system"u8))
+            {
+                reader.Read();
+                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+            }
+            else if (reader.ValueTextEquals("code"u8))
+            {
+                reader.Read();
+                code = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return (system, code);
+    }
+
+    private static string? PeriodStartOf(ref Utf8JsonReader reader)
+    {
+        string? start = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isStart = reader.ValueTextEquals("start"u8);
+            reader.Read();
+            if (isStart && reader.TokenType == JsonTokenType.String)
+            {
+                start = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return start;
+    }
+
+    /// <summary>The ODS code of a Reference named by an ODS identifier.</summary>
+    private static string? OdsIdentifierOf(ref Utf8JsonReader reader)
+    {
+        string? ods = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isIdentifier = reader.ValueTextEquals("identifier"u8);
+            reader.Read();
+            if (isIdentifier && reader.TokenType == JsonTokenType.StartObject)
+            {
+                var (system, value) = SystemAndValue(ref reader);
+                ods = system == Onboarding.OdsCode.System ? value : null;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return ods;
+    }
+
+    private static (string? System, string? Value) SystemAndValue(ref Utf8JsonReader reader)
+    {
+        string? system = null, value = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("system"u8))
+            {
+                reader.Read();
+                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+            }
+            else if (reader.ValueTextEquals("value"u8))
+            {
+                reader.Read();
+                value = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return (system, value);
+    }
+
+    private static string? Skip(ref Utf8JsonReader reader)
+    {
+        reader.Skip();
+        return null;
+    }
+}
