@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Validation;
 
 namespace WirralCareRecord.Benchmarks;
@@ -47,7 +48,7 @@ internal static class ValidationBench
         using var sampler = new SourceAnswerSampler(new ProfileLibrary(options, NullLogger<ProfileLibrary>.Instance), quality, options, NullLogger<SourceAnswerSampler>.Instance);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await sampler.StartAsync(cancel.Token);
-        IReadOnlyList<Resource> answer = [patient, .. Enumerable.Range(0, 10).Select(_ => (Resource)condition)];
+        IReadOnlyList<ReadOnlyMemory<byte>> answer = [FhirJson.SerializeToUtf8(patient), .. Enumerable.Range(0, 10).Select(_ => (ReadOnlyMemory<byte>)FhirJson.SerializeToUtf8(condition))];
         var offers = plan.Quick ? 4000 : 20000;
         var offering = Stopwatch.StartNew();
         for (var i = 0; i < offers; i++)
