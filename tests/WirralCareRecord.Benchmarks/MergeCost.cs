@@ -34,6 +34,17 @@ internal static class MergeCost
             sdkMs.Add(s);
         }
 
+        // Where the gateway's bytes go, from the runtime's allocation sampling over a further 100 records.
+        using (var sampling = new AllocationSampling())
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await fixture.GatewayAsync();
+            }
+
+            results.Log($"merge allocations by type (sampled over 100 records): {sampling.Top(8)}");
+        }
+
         results.Log($"merge cost: gateway {Stats.Median(gatewayMs):0.00} ms CPU per 3-source record, SDK parse+serialise {Stats.Median(sdkMs):0.00} ms; ratio {Stats.Median(ratios):0.00} (rounds: {string.Join(", ", ratios.Select(r => r.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}); {fixture.Bodies.Count} answer(s) per source, {fixture.ResourcesPerSource} resources per source, merged bundle {fixture.MergedBytes / 1024} KB");
         var figures = new Dictionary<string, double>
         {

@@ -248,13 +248,13 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         var source = grant.Source;
         var scope = new PatientScope(nhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, new SourceLocation(source.FhirBaseUrl, ""), grant.Permits, labels);
         var kept = new KeptResources();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<(string?, string?)>();
         var withheld = 0;
         foreach (var (page, entry) in entries)
         {
             using var bytes = page.Slice(entry);
             var facts = ResourceFacts.Scan(bytes.Span, labels);
-            if (facts.ResourceType is "OperationOutcome" || (facts.ResourceType == "Patient" && facts.Id == patientId) || !seen.Add(facts.ResourceType + "/" + facts.Id))
+            if (facts.ResourceType is "OperationOutcome" || (facts.ResourceType == "Patient" && facts.Id == patientId) || !seen.Add((facts.ResourceType, facts.Id)))
             {
                 continue;
             }

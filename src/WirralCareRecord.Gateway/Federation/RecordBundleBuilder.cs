@@ -34,10 +34,8 @@ public static class RecordBundleBuilder
         AddressRewriter.WriteString(output, selfUrl);
         Raw(output, "}],\"entry\":[");
 
-        var scratch = new ArrayBufferWriter<byte>(16 * 1024);
-        var stamp = new MetaStamp();
         var first = true;
-        var targets = new List<string>();
+        var targets = new List<(string Type, string Id)>();
         for (var s = 0; s < returned.Count; s++)
         {
             var result = returned[s];
@@ -45,28 +43,28 @@ public static class RecordBundleBuilder
             var rewriter = new AddressRewriter(new SourceLocation(result.Grant.Source.FhirBaseUrl, gatewaySourceBase));
             targets.Clear();
             var patient = result.Patient!;
-            Entry(FhirJson.SerializeToUtf8(patient), "Patient", patient.Id ?? "", "match", null);
+            var patientJson = FhirJson.SerializeToUtf8(patient);
+            var patientParts = ItemFacts.Read(patientJson, "Patient", patient.Id ?? "")?.Parts
+                ?? throw new InvalidOperationException("The SDK wrote a Patient whose meta it cannot read back.");
+            Entry(patientJson, patientParts, "Patient", patient.Id ?? "", "match", null);
             for (var i = 0; i < result.Items.Count; i++)
             {
                 var item = result.Items[i];
                 // Any Patient the source sent about this person (a record it merged, say) is a match, as the patient is.
-                Entry(item.Json.Span, item.ResourceType, item.Id, item.ResourceType == "Patient" ? "match" : "include", sameItems.TryGetValue((s, i), out var tag) ? (SameItemLinker.TagSystem, tag.Code, tag.Display) : null);
+                Entry(item.Json.Span, item.Facts.Parts, item.ResourceType, item.Id, item.ResourceType == "Patient" ? "match" : "include", sameItems[s][i] is { } tag ? (SameItemLinker.TagSystem, tag.Code, tag.Display) : null);
             }
 
             Separator();
-            WriteProvenance(result, targets, output);
+            WriteProvenance(result, gatewaySourceBase, targets, output);
 
-            void Entry(ReadOnlySpan<byte> json, string type, string id, string mode, (string, string, string)? sameItem)
+            void Entry(ReadOnlySpan<byte> json, int[] parts, string type, string id, string mode, (string, string, string)? sameItem)
             {
-                var fullUrl = $"{gatewaySourceBase}/{type}/{id}";
-                targets.Add(fullUrl);
-                scratch.ResetWrittenCount();
-                rewriter.Copy(json, scratch);
+                targets.Add((type, id));
                 Separator();
                 Raw(output, "{\"fullUrl\":");
-                AddressRewriter.WriteString(output, fullUrl);
+                WriteAddress(output, gatewaySourceBase, type, id);
                 Raw(output, ",\"resource\":");
-                stamp.Write(scratch.WrittenSpan, gatewaySourceBase, sameItem, output);
+                MetaStamp.Write(json, parts, rewriter, gatewaySourceBase, sameItem, output);
                 Raw(output, mode == "match" ? ",\"search\":{\"mode\":\"match\"}}" : ",\"search\":{\"mode\":\"include\"}}");
             }
         }
@@ -143,7 +141,7 @@ public static class RecordBundleBuilder
     }
 
     /// <summary>The source's Provenance entry: custodian, when it answered, the agreements it shared under, what it contributed.</summary>
-    private static void WriteProvenance(SourceResult result, List<string> targets, IBufferWriter<byte> output)
+    private static void WriteProvenance(SourceResult result, string gatewaySourceBase, List<(string Type, string Id)> targets, IBufferWriter<byte> output)
     {
         var source = result.Grant.Source;
         var id = Guid.NewGuid().ToString();
@@ -155,7 +153,7 @@ public static class RecordBundleBuilder
         for (var i = 0; i < targets.Count; i++)
         {
             Raw(output, i == 0 ? "{\"reference\":" : ",{\"reference\":");
-            AddressRewriter.WriteString(output, targets[i]);
+            WriteAddress(output, gatewaySourceBase, targets[i].Type, targets[i].Id);
             Raw(output, "}");
         }
 
@@ -184,6 +182,29 @@ public static class RecordBundleBuilder
         Raw(output, "},\"display\":");
         AddressRewriter.WriteString(output, source.Name);
         Raw(output, "}}]},\"search\":{\"mode\":\"include\"}}");
+    }
+
+    /// <summary>An item's address on the gateway, <c>{source base}/{type}/{id}</c>, as a JSON string, without building it first.</summary>
+    private static void WriteAddress(IBufferWriter<byte> output, string gatewaySourceBase, string type, string id)
+    {
+        if (!Plain(gatewaySourceBase) || !Plain(type) || !Plain(id))
+        {
+            AddressRewriter.WriteString(output, $"{gatewaySourceBase}/{type}/{id}");
+            return;
+        }
+
+        var length = gatewaySourceBase.Length + type.Length + id.Length + 4;
+        var span = output.GetSpan(length);
+        span[0] = (byte)'"';
+        var at = 1 + Encoding.ASCII.GetBytes(gatewaySourceBase, span[1..]);
+        span[at++] = (byte)'/';
+        at += Encoding.ASCII.GetBytes(type, span[at..]);
+        span[at++] = (byte)'/';
+        at += Encoding.ASCII.GetBytes(id, span[at..]);
+        span[at++] = (byte)'"';
+        output.Advance(at);
+
+        static bool Plain(string value) => !value.AsSpan().ContainsAnyExceptInRange(' ', '~') && !value.AsSpan().ContainsAny('"', '\\');
     }
 
     private static string Instant(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);

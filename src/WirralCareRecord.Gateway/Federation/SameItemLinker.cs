@@ -17,10 +17,10 @@ public static class SameItemLinker
     public const string TagSystem = "https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-same-item";
 
     /// <summary>
-    /// The same-item tag for each item whose key is shared by items from more than one source, by (source, item)
-    /// position in <paramref name="sources"/>. Groups are numbered in the order their first item appears.
+    /// The same-item tag for each item whose key is shared by items from more than one source, by source and item
+    /// position in <paramref name="sources"/> (null where there is none). Groups are numbered in the order their first item appears.
     /// </summary>
-    internal static Dictionary<(int Source, int Item), (string Code, string Display)> Link(IReadOnlyList<(string OdsCode, KeptResources Items)> sources)
+    internal static (string Code, string Display)?[][] Link(IReadOnlyList<(string OdsCode, KeptResources Items)> sources)
     {
         var groups = new Dictionary<string, List<(int Source, int Item)>>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -44,7 +44,12 @@ public static class SameItemLinker
             }
         }
 
-        var tags = new Dictionary<(int, int), (string, string)>();
+        var tags = new (string Code, string Display)?[sources.Count][];
+        for (var s = 0; s < sources.Count; s++)
+        {
+            tags[s] = new (string, string)?[sources[s].Items.Count];
+        }
+
         var n = 0;
         foreach (var key in order)
         {
@@ -57,9 +62,9 @@ public static class SameItemLinker
 
             n++;
             var tag = ($"same-{n}", $"Same item recorded by {string.Join(", ", odsCodes)}");
-            foreach (var member in members)
+            foreach (var (source, item) in members)
             {
-                tags[member] = tag;
+                tags[source][item] = tag;
             }
         }
 

@@ -3,8 +3,11 @@ using System.Text.Json;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
-/// <summary>One resource in a source's answer, as a byte range of it, with its Bundle entry's search mode, response status and fullUrl.</summary>
-internal readonly record struct EntrySlice(long Start, long Length, string? SearchMode, string? ResponseStatus, string? FullUrl);
+/// <summary>
+/// One resource in a source's answer, as a byte range of it, with its Bundle entry's search mode and response status,
+/// and where its fullUrl is (read only when wanted: <see cref="AnswerPage.FullUrlOf"/>), or -1.
+/// </summary>
+internal readonly record struct EntrySlice(long Start, long Length, string? SearchMode, string? ResponseStatus, long FullUrlStart = -1, int FullUrlLength = 0);
 
 /// <summary>
 /// The outline of a source's answer from one pass over its bytes: a Bundle's type, links and the byte range of each
@@ -45,12 +48,12 @@ internal sealed class AnswerIndex
                 if (reader.ValueTextEquals("resourceType"u8))
                 {
                     reader.Read();
-                    index.ResourceType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    index.ResourceType = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                 }
                 else if (reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
-                    index.BundleType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    index.BundleType = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                     Skip(ref reader);
                 }
                 else if (reader.ValueTextEquals("link"u8))
@@ -83,7 +86,7 @@ internal sealed class AnswerIndex
             else
             {
                 index.Links.Clear();
-                index.Entries.Add(new EntrySlice(0, answer.Length, null, null, null));
+                index.Entries.Add(new EntrySlice(0, answer.Length, null, null));
             }
         }
         catch (JsonException)
@@ -116,7 +119,7 @@ internal sealed class AnswerIndex
                 if (reader.ValueTextEquals("relation"u8))
                 {
                     reader.Read();
-                    relation = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    relation = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                 }
                 else if (reader.ValueTextEquals("url"u8))
                 {
@@ -157,8 +160,8 @@ internal sealed class AnswerIndex
                 continue;
             }
 
-            long start = -1, end = -1;
-            string? mode = null, status = null, fullUrl = null;
+            long start = -1, end = -1, fullUrlStart = -1, fullUrlEnd = -1;
+            string? mode = null, status = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("resource"u8))
@@ -188,7 +191,12 @@ internal sealed class AnswerIndex
                 else if (reader.ValueTextEquals("fullUrl"u8))
                 {
                     reader.Read();
-                    fullUrl = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        fullUrlStart = reader.TokenStartIndex;
+                        fullUrlEnd = reader.BytesConsumed;
+                    }
+
                     Skip(ref reader);
                 }
                 else
@@ -199,7 +207,7 @@ internal sealed class AnswerIndex
             }
 
             // An entry without a resource (a batch-response failure, a deleted item) is counted by its status, not passed on.
-            entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrl));
+            entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrlStart, (int)(fullUrlEnd - fullUrlStart)));
         }
 
         return wellFormed;
@@ -221,7 +229,7 @@ internal sealed class AnswerIndex
             reader.Read();
             if (wanted && reader.TokenType == JsonTokenType.String)
             {
-                value = reader.GetString();
+                value = NameCache.Get(ref reader);
             }
 
             Skip(ref reader);

@@ -22,6 +22,31 @@ public sealed record ItemFacts(string ResourceType, string Id)
     public string? PeriodStart { get; init; }
 
     /// <summary>
+    /// Where the resource's parts lie in its bytes, four numbers each: <see cref="Part"/>, where its name starts, where
+    /// its value starts, where it ends. Lets the combined record stamp meta and rewrite addresses part by part in one pass.
+    /// </summary>
+    internal int[] Parts { get; init; } = [];
+
+    [ThreadStatic]
+    private static List<int>? Layout;
+
+    /// <summary>What one span of <see cref="Parts"/> is.</summary>
+    internal enum Part
+    {
+        /// <summary>The <c>resourceType</c> property.</summary>
+        ResourceType,
+
+        /// <summary>A property of <c>meta</c> other than source and tag.</summary>
+        Meta,
+
+        /// <summary>One item of <c>meta.tag</c> (name and value start are the same).</summary>
+        Tag,
+
+        /// <summary>Any other top-level property.</summary>
+        Element,
+    }
+
+    /// <summary>
     /// Reads the facts of a resource the rules kept. Null when its <c>meta</c> is not the shape FHIR gives it (an object
     /// whose <c>tag</c> is a list of objects): the combined record must add to it, so such a resource is withheld.
     /// </summary>
@@ -29,10 +54,13 @@ public sealed record ItemFacts(string ResourceType, string Id)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         var names = ElementNames.For(resourceType);
-        string? code = null, start = null, providerOds = null, encounterClass = null;
+        (string System, string Code)? code = null;
+        string? start = null, providerOds = null, encounterClass = null;
         // An event with no date of the kind compared (none, a free-text or an instant one) is matched with nothing.
         var day = names.DayDateTime.Length > 0 ? null : "";
         var hasProvider = false;
+        var layout = Layout ??= [];
+        layout.Clear();
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -42,14 +70,19 @@ public sealed record ItemFacts(string ResourceType, string Id)
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                var nameStart = (int)reader.TokenStartIndex;
+                var part = reader.ValueTextEquals("resourceType"u8) ? Part.ResourceType : Part.Element;
                 var element = names.Classify(ref reader);
                 reader.Read();
+                var valueStart = (int)reader.TokenStartIndex;
                 switch (element)
                 {
-                    case Element.Meta when !MetaIsWritable(ref reader):
+                    case Element.Meta when !ReadMeta(ref reader, layout):
                         return null;
+                    case Element.Meta:
+                        continue;
                     case Element.Code:
-                        code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : Skip(ref reader);
+                        code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : SkipCoding(ref reader);
                         break;
                     case Element.DayDateTime:
                         day = reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: >= 10 } value ? value[..10] : Skip(ref reader);
@@ -71,6 +104,8 @@ public sealed record ItemFacts(string ResourceType, string Id)
                         reader.Skip();
                         break;
                 }
+
+                Add(layout, (int)part, nameStart, valueStart, (int)reader.BytesConsumed);
             }
         }
         catch (JsonException)
@@ -89,9 +124,9 @@ public sealed record ItemFacts(string ResourceType, string Id)
             _ => null,
         };
         var key = kind is not null
-            ? code is null || day is null ? null : $"{kind}|{code}|{day}"
+            ? code is not { } coding || day is null ? null : string.Concat([kind, "|", coding.System, "|", coding.Code, "|", day])
             : resourceType == "Encounter" && start is { Length: >= 10 } && encounterClass is not null ? $"encounter|{encounterClass}|{start[..10]}" : null;
-        return new ItemFacts(resourceType, id) { SameItemKey = key, HasProvider = hasProvider, ProviderOdsCode = providerOds, PeriodStart = start };
+        return new ItemFacts(resourceType, id) { SameItemKey = key, HasProvider = hasProvider, ProviderOdsCode = providerOds, PeriodStart = start, Parts = [.. layout] };
     }
 
     private enum Element
@@ -138,7 +173,11 @@ public sealed record ItemFacts(string ResourceType, string Id)
         private static bool Is(ref Utf8JsonReader reader, byte[] name) => name.Length > 0 && reader.ValueTextEquals(name);
     }
 
-    private static bool MetaIsWritable(ref Utf8JsonReader reader)
+    /// <summary>
+    /// The meta's properties into the layout: source (which the gateway replaces) left out, tag's items one by one
+    /// (added to); false when meta is not an object or tag not a list of objects.
+    /// </summary>
+    private static bool ReadMeta(ref Utf8JsonReader reader, List<int> layout)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -147,38 +186,47 @@ public sealed record ItemFacts(string ResourceType, string Id)
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            var nameStart = (int)reader.TokenStartIndex;
             var isTag = reader.ValueTextEquals("tag"u8);
+            var isSource = reader.ValueTextEquals("source"u8) || reader.ValueTextEquals("_source"u8);
             reader.Read();
-            if (isTag)
+            var valueStart = (int)reader.TokenStartIndex;
+            if (!isTag)
             {
-                if (reader.TokenType != JsonTokenType.StartArray)
+                reader.Skip();
+                if (!isSource)
+                {
+                    Add(layout, (int)Part.Meta, nameStart, valueStart, (int)reader.BytesConsumed);
+                }
+
+                continue;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
                 {
                     return false;
                 }
 
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                    {
-                        return false;
-                    }
-
-                    reader.Skip();
-                }
-            }
-            else
-            {
+                var tagStart = (int)reader.TokenStartIndex;
                 reader.Skip();
+                Add(layout, (int)Part.Tag, tagStart, tagStart, (int)reader.BytesConsumed);
             }
         }
 
         return true;
     }
 
-    /// <summary>"system|code" of a CodeableConcept's first coding that has both; the reader ends on its closing brace.</summary>
-    private static string? FirstCoding(ref Utf8JsonReader reader)
+    /// <summary>The system and code of a CodeableConcept's first coding that has both; the reader ends on its closing brace.</summary>
+    private static (string System, string Code)? FirstCoding(ref Utf8JsonReader reader)
     {
-        string? found = null;
+        (string, string)? found = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isCoding = reader.ValueTextEquals("coding"u8);
@@ -200,7 +248,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
                 var (system, code) = SystemAndCode(ref reader);
                 if (found is null && !string.IsNullOrEmpty(system) && !string.IsNullOrEmpty(code))
                 {
-                    found = $"{system}|{code}";
+                    found = (system, code);
                 }
             }
         }
@@ -218,12 +266,12 @@ public sealed record ItemFacts(string ResourceType, string Id)
             if (reader.ValueTextEquals("system"u8))
             {
                 reader.Read();
-                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+                system = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : Skip(ref reader);
             }
             else if (reader.ValueTextEquals("code"u8))
             {
                 reader.Read();
-                code = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
+                code = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : Skip(ref reader);
             }
             else
             {
@@ -300,6 +348,20 @@ public sealed record ItemFacts(string ResourceType, string Id)
         }
 
         return (system, value);
+    }
+
+    private static void Add(List<int> layout, int part, int nameStart, int valueStart, int end)
+    {
+        layout.Add(part);
+        layout.Add(nameStart);
+        layout.Add(valueStart);
+        layout.Add(end);
+    }
+
+    private static (string, string)? SkipCoding(ref Utf8JsonReader reader)
+    {
+        reader.Skip();
+        return null;
     }
 
     private static string? Skip(ref Utf8JsonReader reader)

@@ -1,138 +1,92 @@
 using System.Buffers;
-using System.Text.Json;
+using Part = WirralCareRecord.Gateway.SourceAnswers.ItemFacts.Part;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
-/// Writes a resource for the combined record with its <c>meta.source</c> set to the gateway's address of the source it
-/// came from and, when another source holds the same item, a same-item tag added to <c>meta.tag</c>. Everything else is
-/// copied as byte ranges; <c>meta</c> is written right after <c>resourceType</c> (property order means nothing in FHIR JSON).
+/// Writes a kept resource for the combined record in one pass over its parts (<see cref="ItemFacts.Parts"/>): every
+/// value copied with the source's addresses rewritten (<see cref="AddressRewriter"/>), <c>meta.source</c> set to the
+/// gateway's address of the source it came from and, when another source holds the same item, a same-item tag added to
+/// <c>meta.tag</c>. <c>meta</c> is written right after <c>resourceType</c>; property order means nothing in FHIR JSON.
 /// </summary>
-/// <remarks>One instance writes many resources in turn (one combined record), reusing its lists; not thread-safe.</remarks>
-internal sealed class MetaStamp
+internal static class MetaStamp
 {
-    private readonly List<Range> _rest = [];
-    private readonly List<Range> _metaProperties = [];
-    private readonly List<Range> _tags = [];
-
-    /// <param name="json">One resource, its addresses already rewritten, whose meta <see cref="ItemFacts.Read"/> accepted.</param>
-    /// <param name="sameItem">The same-item coding's code and display, or null.</param>
-    public void Write(ReadOnlySpan<byte> json, string metaSource, (string System, string Code, string Display)? sameItem, IBufferWriter<byte> output)
+    /// <param name="sameItem">The same-item coding, or null.</param>
+    public static void Write(ReadOnlySpan<byte> json, int[] parts, AddressRewriter rewriter, string metaSource, (string System, string Code, string Display)? sameItem, IBufferWriter<byte> output)
     {
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
-        reader.Read();
-        var rest = _rest;
-        var metaProperties = _metaProperties;
-        var tags = _tags;
-        rest.Clear();
-        metaProperties.Clear();
-        tags.Clear();
-        Range? resourceType = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        output.Write("{"u8);
+        for (var i = 0; i < parts.Length; i += 4)
         {
-            var start = (int)reader.TokenStartIndex;
-            var isType = reader.ValueTextEquals("resourceType"u8);
-            var isMeta = reader.ValueTextEquals("meta"u8);
-            reader.Read();
-            if (isMeta && reader.TokenType == JsonTokenType.StartObject)
+            if ((Part)parts[i] == Part.ResourceType)
             {
-                ReadMeta(ref reader, metaProperties, tags);
-                continue;
-            }
-
-            reader.Skip();
-            var range = new Range(start, (int)reader.BytesConsumed);
-            if (isType)
-            {
-                resourceType = range;
-            }
-            else
-            {
-                rest.Add(range);
+                output.Write(json[parts[i + 1]..parts[i + 3]]);
+                output.Write(","u8);
             }
         }
 
-        Raw(output, "{"u8);
-        if (resourceType is { } type)
+        output.Write("\"meta\":{"u8);
+        var tags = 0;
+        for (var i = 0; i < parts.Length; i += 4)
         {
-            output.Write(json[type]);
-            Raw(output, ","u8);
+            switch ((Part)parts[i])
+            {
+                case Part.Meta:
+                    Property(json, parts, i, rewriter, output);
+                    output.Write(","u8);
+                    break;
+                case Part.Tag:
+                    tags++;
+                    break;
+            }
         }
 
-        Raw(output, "\"meta\":{"u8);
-        foreach (var property in metaProperties)
-        {
-            output.Write(json[property]);
-            Raw(output, ","u8);
-        }
-
-        Raw(output, "\"source\":"u8);
+        output.Write("\"source\":"u8);
         AddressRewriter.WriteString(output, metaSource);
-        if (tags.Count > 0 || sameItem is not null)
+        if (tags > 0 || sameItem is not null)
         {
-            Raw(output, ",\"tag\":["u8);
-            for (var i = 0; i < tags.Count; i++)
+            output.Write(",\"tag\":["u8);
+            var first = true;
+            for (var i = 0; i < parts.Length; i += 4)
             {
-                if (i > 0)
+                if ((Part)parts[i] == Part.Tag)
                 {
-                    Raw(output, ","u8);
+                    output.Write(first ? ""u8 : ","u8);
+                    first = false;
+                    rewriter.Copy(json[parts[i + 2]..parts[i + 3]], output);
                 }
-
-                output.Write(json[tags[i]]);
             }
 
             if (sameItem is { } tag)
             {
-                Raw(output, tags.Count > 0 ? ",{\"system\":"u8 : "{\"system\":"u8);
+                output.Write(first ? "{\"system\":"u8 : ",{\"system\":"u8);
                 AddressRewriter.WriteString(output, tag.System);
-                Raw(output, ",\"code\":"u8);
+                output.Write(",\"code\":"u8);
                 AddressRewriter.WriteString(output, tag.Code);
-                Raw(output, ",\"display\":"u8);
+                output.Write(",\"display\":"u8);
                 AddressRewriter.WriteString(output, tag.Display);
-                Raw(output, "}"u8);
+                output.Write("}"u8);
             }
 
-            Raw(output, "]"u8);
+            output.Write("]"u8);
         }
 
-        Raw(output, "}"u8);
-        foreach (var range in rest)
+        output.Write("}"u8);
+        for (var i = 0; i < parts.Length; i += 4)
         {
-            Raw(output, ","u8);
-            output.Write(json[range]);
+            if ((Part)parts[i] == Part.Element)
+            {
+                output.Write(","u8);
+                Property(json, parts, i, rewriter, output);
+            }
         }
 
-        Raw(output, "}"u8);
+        output.Write("}"u8);
     }
 
-    /// <summary>The meta's properties other than source (replaced) and tag (whose items are kept and added to).</summary>
-    private static void ReadMeta(ref Utf8JsonReader reader, List<Range> properties, List<Range> tags)
+    /// <summary>A property as sent: its name as it was, its value with the source's addresses rewritten.</summary>
+    private static void Property(ReadOnlySpan<byte> json, int[] parts, int i, AddressRewriter rewriter, IBufferWriter<byte> output)
     {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var start = (int)reader.TokenStartIndex;
-            var isSource = reader.ValueTextEquals("source"u8) || reader.ValueTextEquals("_source"u8);
-            var isTag = reader.ValueTextEquals("tag"u8);
-            reader.Read();
-            if (isTag && reader.TokenType == JsonTokenType.StartArray)
-            {
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    var item = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    tags.Add(new Range(item, (int)reader.BytesConsumed));
-                }
-
-                continue;
-            }
-
-            reader.Skip();
-            if (!isSource)
-            {
-                properties.Add(new Range(start, (int)reader.BytesConsumed));
-            }
-        }
+        output.Write(json[parts[i + 1]..parts[i + 2]]);
+        rewriter.Copy(json[parts[i + 2]..parts[i + 3]], output);
     }
-
-    private static void Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes) => output.Write(bytes);
 }

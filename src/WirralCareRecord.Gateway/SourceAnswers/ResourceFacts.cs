@@ -63,7 +63,7 @@ internal sealed class ResourceFacts
             if (reader.ValueTextEquals("resourceType"u8))
             {
                 reader.Read();
-                facts.ResourceType = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                facts.ResourceType = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                 facts.Malformed |= reader.TokenType != JsonTokenType.String;
             }
             else if (reader.ValueTextEquals("id"u8))
@@ -107,7 +107,7 @@ internal sealed class ResourceFacts
             }
             else
             {
-                var element = reader.GetString();
+                var element = NameCache.Get(ref reader);
                 reader.Read();
                 WalkValue(ref reader, facts, element, direct: true);
             }
@@ -158,7 +158,7 @@ internal sealed class ResourceFacts
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    type = reader.GetString();
+                    type = NameCache.Get(ref reader);
                 }
                 else
                 {
@@ -199,7 +199,7 @@ internal sealed class ResourceFacts
             if (reader.ValueTextEquals("system"u8))
             {
                 reader.Read();
-                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                system = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                 SkipValue(ref reader);
             }
             else if (reader.ValueTextEquals("value"u8))
@@ -295,13 +295,13 @@ internal sealed class ResourceFacts
                     if (reader.ValueTextEquals("system"u8))
                     {
                         reader.Read();
-                        system = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        system = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                         SkipValue(ref reader);
                     }
                     else if (reader.ValueTextEquals("code"u8))
                     {
                         reader.Read();
-                        code = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        code = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
                         SkipValue(ref reader);
                     }
                     else

@@ -117,4 +117,17 @@ internal sealed record AnswerPage(ReadOnlySequence<byte> Data, AnswerIndex Index
     }
 
     public string? Link(string relation) => Index.Links.FirstOrDefault(l => l.Relation == relation).Url;
+
+    /// <summary>The entry's fullUrl as the source wrote it, or null.</summary>
+    public string? FullUrlOf(EntrySlice entry)
+    {
+        if (entry.FullUrlStart < 0)
+        {
+            return null;
+        }
+
+        using var token = ResourceBytes.From(Data.Slice(entry.FullUrlStart, entry.FullUrlLength));
+        var reader = new System.Text.Json.Utf8JsonReader(token.Span);
+        return reader.Read() ? reader.GetString() : null;
+    }
 }

@@ -125,7 +125,7 @@ internal static class SourceAnswerFilter
         {
             Raw(output, first ? "{\"fullUrl\":" : ",{\"fullUrl\":");
             first = false;
-            var fullUrl = decision.Slice.FullUrl is { } given && rewriter.Location.LocalPart(given) is not null
+            var fullUrl = page.FullUrlOf(decision.Slice) is { } given && rewriter.Location.LocalPart(given) is not null
                 ? rewriter.RewriteText(given)
                 : $"{rewriter.Location.GatewaySourceBase}/{decision.Facts.ResourceType}/{decision.Facts.Id}";
             AddressRewriter.WriteString(output, fullUrl);
