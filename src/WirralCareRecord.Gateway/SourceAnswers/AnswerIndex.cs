@@ -41,7 +41,7 @@ internal sealed class AnswerIndex
                 return index;
             }
 
-            var entries = new List<EntrySlice>();
+            var entries = index.Entries;
             var entriesWellFormed = true;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -77,21 +77,24 @@ internal sealed class AnswerIndex
             if (index.ResourceType is null)
             {
                 index.Malformed = true;
+                index.Entries.Clear();
             }
             else if (index.IsBundle)
             {
                 index.Malformed = !entriesWellFormed;
-                index.Entries.AddRange(entries);
             }
             else
             {
                 index.Links.Clear();
+                index.Entries.Clear();
                 index.Entries.Add(new EntrySlice(0, answer.Length, null, null));
             }
         }
         catch (JsonException)
         {
+            // Nothing of an answer that is not JSON is passed on, not even the entries read before the fault.
             index.Malformed = true;
+            index.Entries.Clear();
         }
 
         return index;

@@ -148,8 +148,13 @@ internal static class DisclosurePolicy
         }
 
         var relative = value.Contains("://", StringComparison.Ordinal) ? scope.Source.LocalPart(value)?.TrimStart('/') : value;
-        return relative is not null && PatientIdOf(relative) is { } patientId && scope.SourcePatientIds.Contains(patientId);
+        return relative is not null && PatientIdOf(relative.AsSpan(), out var patientId) && IsSourcePatient(scope, patientId);
     }
+
+    private static bool IsSourcePatient(PatientScope scope, ReadOnlySpan<char> patientId) =>
+        scope.SourcePatientIds is HashSet<string> set && set.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup)
+            ? lookup.Contains(patientId)
+            : scope.SourcePatientIds.Contains(patientId.ToString());
 
     /// <summary>Whether a reference (anywhere in the resource) names a patient at all, so it must be this one.</summary>
     private static bool NamesAPatient(ReferenceFact reference, ResourceFacts container)
@@ -170,18 +175,59 @@ internal static class DisclosurePolicy
             return container.Contained.Find(c => c.Id == id)?.ResourceType == "Patient";
         }
 
-        // Relative "Patient/x", or an absolute URL on any server whose path ends in "Patient/x[/_history/v]".
-        var path = value.Split('?', '#')[0].TrimEnd('/');
-        var segments = path.Split('/');
-        return segments.Length >= 2 && (segments[^2] == "Patient" || (segments.Length >= 4 && segments[^4] == "Patient" && segments[^2] == "_history"));
+        // Relative "Patient/x", or an absolute URL on any server whose path ends in "Patient/x[/_history/v]": read
+        // from the end, segment by segment, without splitting the text into new strings.
+        var path = value.AsSpan();
+        var cut = path.IndexOfAny('?', '#');
+        path = (cut >= 0 ? path[..cut] : path).TrimEnd('/');
+        var last = path.LastIndexOf('/');
+        if (last < 0)
+        {
+            return false;
+        }
+
+        var rest = path[..last];
+        var second = LastSegment(rest, out rest);
+        if (second.SequenceEqual("Patient"))
+        {
+            return true;
+        }
+
+        if (!second.SequenceEqual("_history") || rest.IsEmpty)
+        {
+            return false;
+        }
+
+        _ = LastSegment(rest, out rest);
+        return !rest.IsEmpty && LastSegment(rest, out _).SequenceEqual("Patient");
+
+        static ReadOnlySpan<char> LastSegment(ReadOnlySpan<char> text, out ReadOnlySpan<char> before)
+        {
+            var slash = text.LastIndexOf('/');
+            before = slash < 0 ? [] : text[..slash];
+            return slash < 0 ? text : text[(slash + 1)..];
+        }
     }
 
     /// <summary>The id in <c>Patient/{id}</c> or <c>Patient/{id}/_history/{v}</c>; null for anything else.</summary>
-    internal static string? PatientIdOf(string relative)
+    internal static string? PatientIdOf(string relative) =>
+        PatientIdOf(relative.AsSpan(), out var id) ? id.ToString() : null;
+
+    private static bool PatientIdOf(ReadOnlySpan<char> relative, out ReadOnlySpan<char> id)
     {
-        var path = relative.Split('?', '#')[0];
-        var parts = path.Split('/');
-        var versioned = parts.Length == 4 && parts[2] == "_history";
-        return parts[0] == "Patient" && parts.Length >= 2 && parts[1].Length > 0 && (parts.Length == 2 || versioned) ? parts[1] : null;
+        id = default;
+        var cut = relative.IndexOfAny('?', '#');
+        var path = cut >= 0 ? relative[..cut] : relative;
+        // Five places: a path of more than four segments puts its remainder in the fifth, and is refused as one.
+        Span<Range> parts = stackalloc Range[5];
+        var count = path.Split(parts, '/');
+        var versioned = count == 4 && path[parts[2]].SequenceEqual("_history");
+        if (!path[parts[0]].SequenceEqual("Patient") || count < 2 || path[parts[1]].IsEmpty || (count != 2 && !versioned))
+        {
+            return false;
+        }
+
+        id = path[parts[1]];
+        return true;
     }
 }
