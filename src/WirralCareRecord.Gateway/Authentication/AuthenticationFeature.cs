@@ -111,17 +111,35 @@ public static class AuthenticationFeature
         // Reading the issuer without validating only chooses which handler validates the token; it grants nothing.
         // CanReadToken checks only the shape (three dot-separated parts): "abc.def.ghi" passes it and then fails to
         // decode. Such a token goes to the Entra handler, which refuses it with 401 like any other bad token.
-        var handler = new JsonWebTokenHandler();
         var token = header["Bearer ".Length..].Trim();
+        if (IssuerChoices.TryGetValue(token, out var known))
+        {
+            return known;
+        }
+
+        var handler = new JsonWebTokenHandler();
+        bool development;
         try
         {
-            return handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == DevelopmentIssuer.Issuer;
+            development = handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == DevelopmentIssuer.Issuer;
         }
         catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or FormatException or System.Text.Json.JsonException)
         {
-            return false;
+            development = false;
         }
+
+        // A client sends the same token for an hour: its issuer is read once, not on every request before the handler
+        // reads it again. The choice grants nothing (the chosen handler validates), so a bounded cache is enough.
+        if (IssuerChoices.Count >= 4096)
+        {
+            IssuerChoices.Clear();
+        }
+
+        IssuerChoices[token] = development;
+        return development;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> IssuerChoices = new(StringComparer.Ordinal);
 }
 
 /// <summary>Outside Development the gateway has no way to sign anyone in without Entra ID, so it refuses to start.</summary>

@@ -43,10 +43,35 @@ public sealed record CallerIdentity(string UserId, string? DisplayName, IReadOnl
             return null;
         }
 
+        return Read(user, options);
+    }
+
+    /// <summary>
+    /// The request's caller (<see cref="From"/>), worked out once per request: its rate limit, access checks, endpoint
+    /// and audit all ask. Read again only if the request's principal has been replaced since.
+    /// </summary>
+    public static CallerIdentity? Of(HttpContext context, GatewayAuthenticationOptions options)
+    {
+        if (context.Items.TryGetValue(typeof(KnownCaller), out var value) && value is KnownCaller known
+            && ReferenceEquals(known.User, context.User) && ReferenceEquals(known.Options, options))
+        {
+            return known.Caller;
+        }
+
+        var caller = From(context.User, options);
+        context.Items[typeof(KnownCaller)] = new KnownCaller(context.User, options, caller);
+        return caller;
+    }
+
+    private sealed record KnownCaller(ClaimsPrincipal User, GatewayAuthenticationOptions Options, CallerIdentity? Caller);
+
+    private static CallerIdentity Read(ClaimsPrincipal user, GatewayAuthenticationOptions options)
+    {
+
         var id = user.FindFirst("oid")?.Value ?? user.FindFirst("sub")?.Value ?? user.FindFirst(ClaimTypes.NameIdentifier)?.Value ?? "unknown";
         var name = user.FindFirst("name")?.Value;
         var purpose = user.FindFirst(options.PurposeClaimType)?.Value ?? DirectCare;
-        var channel = user.Identity.AuthenticationType switch
+        var channel = user.Identity?.AuthenticationType switch
         {
             ContextLaunchAuthenticationType => Audit.AccessChannel.ContextLaunch,
             PagesAuthenticationType => Audit.AccessChannel.GatewayPages,

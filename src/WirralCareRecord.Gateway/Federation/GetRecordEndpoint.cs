@@ -48,7 +48,7 @@ internal static class GetRecordEndpoint
 
     internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
     {
-        var caller = CallerIdentity.From(context.User, services.AuthenticationOptions.Value)
+        var caller = CallerIdentity.Of(context, services.AuthenticationOptions.Value)
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");
         var correlationId = context.CorrelationId();
         string? nhsNumber = null;

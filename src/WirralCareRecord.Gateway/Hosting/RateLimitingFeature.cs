@@ -42,7 +42,7 @@ public static class RateLimitingFeature
 
     private static PartitionedRateLimiter<HttpContext> Partition(int perMinute, Func<CallerIdentity, string> key, IOptions<GatewayAuthenticationOptions> authentication) =>
         PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            IsRecordRead(context.Request) && CallerIdentity.From(context.User, authentication.Value) is { } caller
+            IsRecordRead(context.Request) && CallerIdentity.Of(context, authentication.Value) is { } caller
                 ? RateLimitPartition.GetFixedWindowLimiter(key(caller), _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
                 // Unauthenticated requests are refused by sign-in anyway; other endpoints are not record reads.
                 : RateLimitPartition.GetNoLimiter(string.Empty));
@@ -63,7 +63,7 @@ public static class RateLimitingFeature
         var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
         var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
         var message = $"Too many record reads: the limit for you or your organisation has been reached. Try again in {seconds} s.";
-        var caller = CallerIdentity.From(context.User, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
+        var caller = CallerIdentity.Of(context, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
         await context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
             AccessAudit.For(
                 caller,

@@ -16,12 +16,12 @@ internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTr
 {
     /// <summary>Who is acting, for the registry's history.</summary>
     public string Actor(HttpContext context) =>
-        CallerIdentity.From(context.User, authentication.Value) is { } caller
+        CallerIdentity.Of(context, authentication.Value) is { } caller
             ? caller.DisplayName is { Length: > 0 } name ? $"{name} ({caller.UserId})" : caller.UserId
             : "unknown";
 
     /// <summary>The acting user's stable id: what the two-person rule compares.</summary>
-    public string ActorId(HttpContext context) => CallerIdentity.From(context.User, authentication.Value)?.UserId ?? "unknown";
+    public string ActorId(HttpContext context) => CallerIdentity.Of(context, authentication.Value)?.UserId ?? "unknown";
 
     public DateTimeOffset Now => time.GetUtcNow();
 
@@ -66,7 +66,7 @@ internal sealed class AdminActions(ManagedOrganisationRegistry registry, AuditTr
     public Task RecordAsync(HttpContext context, string subject, string description, int status, string? nhsNumber = null) =>
         audit.RecordAsync(
             AccessAudit.For(
-                CallerIdentity.From(context.User, authentication.Value),
+                CallerIdentity.Of(context, authentication.Value),
                 AccessKind.AdminAction,
                 context.CorrelationId(),
                 nhsNumber,

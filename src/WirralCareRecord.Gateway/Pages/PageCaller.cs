@@ -7,5 +7,5 @@ namespace WirralCareRecord.Gateway.Pages;
 internal static class PageCaller
 {
     public static CallerIdentity? Of(HttpContext context) =>
-        CallerIdentity.From(context.User, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
+        CallerIdentity.Of(context, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
 }

@@ -35,7 +35,7 @@ internal sealed class SourceAccessMiddleware(
             return;
         }
 
-        var caller = CallerIdentity.From(context.User, authentication.Value)
+        var caller = CallerIdentity.Of(context, authentication.Value)
             ?? throw new InvalidOperationException("Source routes carry the RecordViewer policy, which lets only signed-in callers through.");
         var grant = caller.OdsCode is null ? null : SharingRules.Grant(registry.Current, odsCode, caller.OdsCode, UkDate.Today(time));
         if (grant is null)

@@ -18,7 +18,7 @@ internal static class AuditorAccess
 
     public static Task RecordAsync(HttpContext context, int status, string? description)
     {
-        var caller = CallerIdentity.From(context.User, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
+        var caller = CallerIdentity.Of(context, context.RequestServices.GetRequiredService<IOptions<GatewayAuthenticationOptions>>().Value);
         return context.RequestServices.GetRequiredService<AuditTrail>().RecordAsync(
             AccessAudit.For(caller, AccessKind.AuditorQuery, context.CorrelationId(), Patient(context), Request(context), status, description, []),
             context.RequestAborted);
