@@ -66,8 +66,13 @@ public static class ReferenceDemographics
     {
         ArgumentNullException.ThrowIfNull(sources);
 
-        var fromSources = ChooseFromSources(sources, tieBreakers ?? TieBreakers.None);
-        if (callerSupplied is null || (string.IsNullOrWhiteSpace(callerSupplied.BirthDate) && string.IsNullOrWhiteSpace(callerSupplied.Family)))
+        if (callerSupplied is not null && string.IsNullOrWhiteSpace(callerSupplied.BirthDate) && string.IsNullOrWhiteSpace(callerSupplied.Family))
+        {
+            callerSupplied = null;
+        }
+
+        var fromSources = ChooseFromSources(sources, tieBreakers ?? TieBreakers.None, callerSupplied);
+        if (callerSupplied is null)
         {
             return fromSources;
         }
@@ -103,7 +108,7 @@ public static class ReferenceDemographics
         return Tied(Vote(sources)).Count > 1;
     }
 
-    private static ReferenceChoice ChooseFromSources(IReadOnlyList<(string OdsCode, Patient Patient)> sources, TieBreakers tieBreakers)
+    private static ReferenceChoice ChooseFromSources(IReadOnlyList<(string OdsCode, Patient Patient)> sources, TieBreakers tieBreakers, Demographics? callerSupplied)
     {
         var groups = Vote(sources);
         if (groups.Count == 0)
@@ -124,6 +129,12 @@ public static class ReferenceDemographics
             {
                 tieBreak = "; chosen over an equally weighted group for having more verified NHS numbers";
             }
+        }
+        else if (callerSupplied is not null && ConsistentWith(tied, callerSupplied) is { } callers)
+        {
+            // The caller's own demographics decide anyway; the group they agree with only fills in what they left out.
+            winner = callers;
+            tieBreak = "; chosen over an equally weighted group as agreeing with what the caller supplied";
         }
         else if (tieBreakers.Service is { } service)
         {
@@ -199,6 +210,16 @@ public static class ReferenceDemographics
             .ThenByDescending(g => g.Verified)
             // Only so the text lists groups the same way whatever order the sources answered in.
             .ThenBy(g => g.Members.Min(m => m.OdsCode), StringComparer.Ordinal)];
+
+    /// <summary>The one tied group whose date of birth and family name agree with whichever of them the caller gave, if exactly one does.</summary>
+    private static VoteGroup? ConsistentWith(List<VoteGroup> tied, Demographics caller)
+    {
+        var family = NameNormaliser.Normalise(caller.Family);
+        var consistent = tied.Where(g =>
+            (string.IsNullOrWhiteSpace(caller.BirthDate) || g.BirthDate == caller.BirthDate.Trim())
+            && (string.IsNullOrWhiteSpace(caller.Family) || g.Family == family)).ToList();
+        return consistent.Count == 1 ? consistent[0] : null;
+    }
 
     /// <summary>The heaviest groups, equal in weight and in verified sources: more than one is a tie.</summary>
     private static List<VoteGroup> Tied(List<VoteGroup> groups) =>

@@ -23,8 +23,8 @@ public sealed class ReferenceTieTests : IDisposable
 
     private (FhirSource Of1958, FhirSource Of1959) TwoSources(string odsOf1958, string odsOf1959, string? registeredPractice = null)
     {
-        var of1958 = new FhirSource(odsOf1958, "Holds 1958", OrganisationKind.AcuteTrust);
-        var of1959 = new FhirSource(odsOf1959, "Holds 1959", OrganisationKind.AcuteTrust);
+        var of1958 = new FhirSource(odsOf1958, "First source", OrganisationKind.AcuteTrust);
+        var of1959 = new FhirSource(odsOf1959, "Second source", OrganisationKind.AcuteTrust);
         _sources.AddRange([of1958, of1959]);
         of1958.WithPatient(Named(FhirSource.NewPatient("p-58", Nhs, birthDate: "1958-03-14"), registeredPractice), ClinicalData.Condition("c-58", "p-58"));
         of1959.WithPatient(Named(FhirSource.NewPatient("p-59", Nhs, birthDate: "1959-03-14"), registeredPractice), ClinicalData.Condition("c-59", "p-59"));

@@ -207,7 +207,8 @@ public class ReferenceDemographicsTests
         // Assert
         Assert.False(choice.Unresolved);
         Assert.Equal("1981-03-14", choice.Reference.BirthDate);
-        Assert.Equal("supplied by the caller", choice.Basis);
+        Assert.Equal("Smith", choice.Reference.Family);
+        Assert.Equal("supplied by the caller, completed from the sources (agreed by 1 of 2 sources (RBL); chosen over an equally weighted group as agreeing with what the caller supplied)", choice.Basis);
     }
 
     [Fact]
