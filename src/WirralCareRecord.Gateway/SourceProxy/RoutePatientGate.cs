@@ -61,16 +61,6 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
 
         var (results, unresolved) = await CorroboratedAsync(caller, grant, nhsNumber, correlationId, cancellationToken);
         var name = $"{grant.Source.Name} ({grant.Source.OdsCode})";
-        if (unresolved)
-        {
-            // The federated read merges none of them (hazard WCR-H26), so this source's record is not shown either. The
-            // values they disagree on are never given: the caller may not know which, if any, is their patient's.
-            throw new GatewayException(
-                StatusCodes.Status403Forbidden,
-                OperationOutcome.IssueType.Conflict,
-                $"The organisations holding a record for this NHS number disagree on the patient's demographics and none could be confirmed as this patient's, so the combined record leaves them all out and {name}'s is not shown here either.");
-        }
-
         var here = results.FirstOrDefault(r => string.Equals(r.OdsCode, grant.Source.OdsCode, StringComparison.OrdinalIgnoreCase));
         switch (here?.Outcome)
         {
@@ -78,6 +68,13 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
                 break;
             case SourceOutcome.NoMatch:
                 throw new NotFoundException($"{name} holds no record for this NHS number.");
+            case SourceOutcome.DemographicsDiffer when unresolved:
+                // The federated read merges none of them (hazard WCR-H26), so this source's record is not shown either. The
+                // values they disagree on are never given: the caller may not know which, if any, is their patient's.
+                throw new GatewayException(
+                    StatusCodes.Status403Forbidden,
+                    OperationOutcome.IssueType.Conflict,
+                    $"The organisations holding a record for this NHS number disagree on the patient's demographics and none could be confirmed as this patient's, so the combined record leaves them all out and {name}'s is not shown here either.");
             case SourceOutcome.DemographicsDiffer or SourceOutcome.Conflict:
                 throw new GatewayException(StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Conflict, $"{name} {here.Detail}. The combined record leaves it out, so it is not shown here either.");
             default:
