@@ -4,9 +4,16 @@ using WirralCareRecord.Gateway.PatientMatching;
 
 namespace WirralCareRecord.Gateway.Federation;
 
+/// <summary>What the demographics service said about an NHS number.</summary>
+/// <param name="Patient">Its Patient carrying the NHS number; null when it had none or did not answer usably. Patient-identifiable.</param>
+/// <param name="Practices">The registered practices' ODS codes; null when it did not answer usably.</param>
+public sealed record DemographicsAnswer(Patient? Patient, IReadOnlyList<string>? Practices);
+
 /// <summary>
-/// The optional demographics service (an NHS PDS-compatible FHIR API): the practice a patient is registered with, from
-/// <c>Patient.generalPractitioner[].identifier</c> (ODS). It only ever adds a practice to ask; it never fails a read.
+/// The optional demographics service (an NHS PDS-compatible FHIR API): the patient as the national index holds them,
+/// and the practice they are registered with (<c>Patient.generalPractitioner[].identifier</c>, ODS). The locator asks
+/// it which practice to ask; corroboration asks it to settle sources that disagree 1:1 on who the patient is. It never
+/// fails a read.
 /// </summary>
 internal sealed partial class DemographicsService(IHttpClientFactory httpClientFactory, IOptions<LocatorOptions> options, ILogger<DemographicsService> logger)
 {
@@ -20,8 +27,18 @@ internal sealed partial class DemographicsService(IHttpClientFactory httpClientF
 
     public bool Configured => options.Value.DemographicsServiceUrl is not null;
 
-    /// <summary>The registered practices' ODS codes, or null when the service is not configured or did not answer usably.</summary>
-    public async Task<IReadOnlyList<string>?> RegisteredPracticesAsync(string nhsNumber, string correlationId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The service's Patient for the NHS number to settle a tie, reusing the answer the locator already had in this read
+    /// (<see cref="SourcePlan.Service"/>), so a read asks the service at most once. Null when not configured or no answer.
+    /// </summary>
+    public async Task<Patient?> PatientForReadAsync(SourcePlan plan, string nhsNumber, string correlationId, CancellationToken cancellationToken) =>
+        plan.Service is { } asked ? asked.Patient : (await LookUpAsync(nhsNumber, correlationId, cancellationToken))?.Patient;
+
+    /// <summary>
+    /// The service's Patient and the registered practices' ODS codes; null when the service is not configured, and
+    /// an answer holding nulls when it did not answer usably.
+    /// </summary>
+    public async Task<DemographicsAnswer?> LookUpAsync(string nhsNumber, string correlationId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (settings.DemographicsServiceUrl is not { } url)
@@ -44,12 +61,12 @@ internal sealed partial class DemographicsService(IHttpClientFactory httpClientF
             var match = PatientMatcher.Match(candidates, nhsNumber);
             var practices = match.Patient is { } patient ? FhirSourceClient.RegisteredPracticesOf(patient) : [];
             Log.Answered(logger, practices.Count, correlationId);
-            return practices;
+            return new DemographicsAnswer(match.Patient, practices);
         }
         catch (Exception ex) when (ex is SourceFailureException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Log.Failed(logger, ex is OperationCanceledException ? "timed out" : ex.Message, correlationId);
-            return null;
+            return new DemographicsAnswer(null, null);
         }
     }
 
@@ -58,7 +75,7 @@ internal sealed partial class DemographicsService(IHttpClientFactory httpClientF
         [LoggerMessage(EventId = 240, Level = LogLevel.Information, Message = "Demographics service named {Practices} registered practice(s) (correlation {CorrelationId})")]
         public static partial void Answered(ILogger logger, int practices, string correlationId);
 
-        [LoggerMessage(EventId = 241, Level = LogLevel.Warning, Message = "Demographics service could not be used ({Reason}); the locator goes on without it (correlation {CorrelationId})")]
+        [LoggerMessage(EventId = 241, Level = LogLevel.Warning, Message = "Demographics service could not be used ({Reason}); the read goes on without it (correlation {CorrelationId})")]
         public static partial void Failed(ILogger logger, string reason, string correlationId);
     }
 }

@@ -38,6 +38,7 @@ internal static class GetRecordEndpoint
     internal sealed record Services(
         FederatedRecordService Federation,
         RecordLocator Locator,
+        DemographicsService Demographics,
         AuditTrail Audit,
         TimeProvider Time,
         GatewayTelemetry Telemetry,
@@ -84,7 +85,12 @@ internal static class GetRecordEndpoint
                 plan = plan.ThenEveryone();
             }
 
-            var corroborated = RecordCorroboration.Apply(fetched, query.SuppliedDemographics());
+            var asked = plan;
+            var corroborated = await RecordCorroboration.ApplyAsync(
+                fetched,
+                query.SuppliedDemographics(),
+                cancellationToken => services.Demographics.PatientForReadAsync(asked, nhsNumber!, correlationId, cancellationToken),
+                context.RequestAborted);
             results = corroborated.Results;
             var kept = results;
             context.Response.OnCompleted(() =>
@@ -105,6 +111,11 @@ internal static class GetRecordEndpoint
             });
             await services.Locator.LearnAsync(nhsNumber!, plan, results, correlationId, context.RequestAborted);
             services.Metrics.RecordRead(plan.Code, results.Count(r => r.Calls > 0));
+            if (corroborated.Unresolved)
+            {
+                throw Unresolved(results);
+            }
+
             if (!results.Any(r => r.Outcome == SourceOutcome.Returned))
             {
                 throw NothingReturned(results);
@@ -152,6 +163,18 @@ internal static class GetRecordEndpoint
             yield return item.Json;
         }
     }
+
+    /// <summary>
+    /// Sources tied on who the patient is, and neither the demographics service nor the registered practice settled it:
+    /// merging either would let organisation codes choose whose record a clinician sees (hazard WCR-H26), so none is
+    /// merged and the caller is asked for what they know.
+    /// </summary>
+    private static GatewayException Unresolved(IReadOnlyList<SourceResult> results) =>
+        new(
+            StatusCodes.Status409Conflict,
+            OperationOutcome.IssueType.MultipleMatches,
+            $"The organisations holding a record for this NHS number disagree on the patient's date of birth or family name, and neither the demographics service nor the registered GP practice's record could settle which is this patient's, so no record is shown. Ask again giving {BirthDateParameter} (and {FamilyNameParameter}) as you know them.")
+        { ExtraIssues = RecordBundleBuilder.Issues(results) };
 
     /// <summary>
     /// The request as the gateway's own address, with the query the caller sent except the break-glass reason,

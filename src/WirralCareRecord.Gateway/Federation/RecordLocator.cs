@@ -32,13 +32,15 @@ public enum SourceSelection
 /// <param name="LastSweep">When every source was last asked about this patient, as the locator had it before this read.</param>
 /// <param name="RegisteredPractices">The demographics service's answer, when it was asked and answered.</param>
 /// <param name="Known">The locator entry the plan was made from, so a read that teaches nothing new need not read it again.</param>
+/// <param name="Service">The demographics service's whole answer when it was asked for this plan, so corroboration reuses it.</param>
 public sealed record SourcePlan(
     SourceSelection Selection,
     IReadOnlyList<SourceGrant> Asked,
     IReadOnlyList<SourceGrant> NotAsked,
     DateTimeOffset? LastSweep,
     IReadOnlyList<string>? RegisteredPractices,
-    LocatorDocument? Known = null)
+    LocatorDocument? Known = null,
+    DemographicsAnswer? Service = null)
 {
     public int Granted => Asked.Count + NotAsked.Count;
 
@@ -96,8 +98,8 @@ internal sealed partial class RecordLocator(
 
         if (sweep)
         {
-            var named = await demographics.RegisteredPracticesAsync(nhsNumber, correlationId, cancellationToken);
-            return new SourcePlan(SourceSelection.Sweep, granted, [], null, named);
+            var named = await demographics.LookUpAsync(nhsNumber, correlationId, cancellationToken);
+            return new SourcePlan(SourceSelection.Sweep, granted, [], null, named?.Practices, Service: named);
         }
 
         StoredLocatorEntry? entry;
@@ -115,12 +117,13 @@ internal sealed partial class RecordLocator(
 
         var document = entry?.Document;
         var lastChecked = document?.DemographicsCheckedAt;
-        var practices = lastChecked is null || time.GetUtcNow() - lastChecked >= settings.DemographicsRefreshAfter
-            ? await demographics.RegisteredPracticesAsync(nhsNumber, correlationId, cancellationToken)
+        var answer = lastChecked is null || time.GetUtcNow() - lastChecked >= settings.DemographicsRefreshAfter
+            ? await demographics.LookUpAsync(nhsNumber, correlationId, cancellationToken)
             : null;
+        var practices = answer?.Practices;
         if (document is null || (document.Holders.Count == 0 && practices is not { Count: > 0 }))
         {
-            return new SourcePlan(SourceSelection.FirstRead, granted, [], document?.LastSweep, practices, document);
+            return new SourcePlan(SourceSelection.FirstRead, granted, [], document?.LastSweep, practices, document, answer);
         }
 
         var wanted = document.Holders.Select(h => h.OdsCode)
@@ -132,8 +135,8 @@ internal sealed partial class RecordLocator(
         var asked = granted.Where(g => wanted.Contains(g.Source.OdsCode) || settings.IsAlwaysAsked(g.Source) || !document.Knows(g.Source.OdsCode)).ToList();
         var notAsked = granted.Where(g => !asked.Contains(g)).ToList();
         return asked.Count == 0
-            ? new SourcePlan(SourceSelection.LocatorThenSweep, granted, [], document.LastSweep, practices, document)
-            : new SourcePlan(SourceSelection.Locator, asked, notAsked, document.LastSweep, practices, document);
+            ? new SourcePlan(SourceSelection.LocatorThenSweep, granted, [], document.LastSweep, practices, document, answer)
+            : new SourcePlan(SourceSelection.Locator, asked, notAsked, document.LastSweep, practices, document, answer);
     }
 
     /// <summary>

@@ -15,6 +15,9 @@ public sealed record CorroborationReport(ReferenceChoice Reference, IReadOnlyLis
 /// </summary>
 public static class SourceCorroboration
 {
+    /// <summary>The reason given for every source when the sources disagree and nothing settles who the patient is.</summary>
+    public const string UnresolvedReason = "the sources disagree on this patient's date of birth or family name and none could be confirmed";
+
     /// <summary>Compares every source's Patient with <paramref name="reference"/>.</summary>
     public static IReadOnlyList<SourceDemographicMatch> Assess(Demographics reference, IReadOnlyList<(string OdsCode, Patient Patient)> sources)
     {
@@ -27,10 +30,17 @@ public static class SourceCorroboration
     /// <summary>
     /// Chooses the reference (<see cref="ReferenceDemographics.Choose"/>) and compares every source's Patient with it.
     /// A source that outvoted the others is still compared: it is a Match with itself, and the others are judged against it.
+    /// When the choice is <see cref="ReferenceChoice.Unresolved"/> there is nothing to compare with, and no source matches.
     /// </summary>
-    public static CorroborationReport Assess(IReadOnlyList<(string OdsCode, Patient Patient)> sources, Demographics? callerSupplied)
+    public static CorroborationReport Assess(IReadOnlyList<(string OdsCode, Patient Patient)> sources, Demographics? callerSupplied, TieBreakers? tieBreakers = null)
     {
-        var reference = ReferenceDemographics.Choose(sources, callerSupplied);
+        var reference = ReferenceDemographics.Choose(sources, callerSupplied, tieBreakers);
+        if (reference.Unresolved)
+        {
+            var unconfirmed = new DemographicMatch(CorroborationOutcome.NoMatch, [UnresolvedReason]);
+            return new CorroborationReport(reference, [.. sources.Select(s => new SourceDemographicMatch(s.OdsCode, unconfirmed))]);
+        }
+
         return new CorroborationReport(reference, Assess(reference.Reference, sources));
     }
 }

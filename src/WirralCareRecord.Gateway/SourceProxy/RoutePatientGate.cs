@@ -17,7 +17,7 @@ internal sealed record RoutePatient(string NhsNumber, string SourcePatientId, IR
 /// (a source the federated read would leave out is refused here too), and the legitimate-relationship rule. Look-ups
 /// are bounded: one Patient read at the source, and one Patient search per source the locator plans, both kept briefly.
 /// </summary>
-internal sealed class RoutePatientGate(FederatedRecordService federation, RecordLocator locator, FhirSourceClient sources, IMemoryCache cache)
+internal sealed class RoutePatientGate(FederatedRecordService federation, RecordLocator locator, DemographicsService demographics, FhirSourceClient sources, IMemoryCache cache)
 {
     private static readonly TimeSpan Remembered = TimeSpan.FromMinutes(1);
 
@@ -59,7 +59,7 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
             notices.Add(objected);
         }
 
-        var results = await CorroboratedAsync(caller, grant, nhsNumber, correlationId, cancellationToken);
+        var (results, unresolved) = await CorroboratedAsync(caller, grant, nhsNumber, correlationId, cancellationToken);
         var name = $"{grant.Source.Name} ({grant.Source.OdsCode})";
         var here = results.FirstOrDefault(r => string.Equals(r.OdsCode, grant.Source.OdsCode, StringComparison.OrdinalIgnoreCase));
         switch (here?.Outcome)
@@ -68,6 +68,13 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
                 break;
             case SourceOutcome.NoMatch:
                 throw new NotFoundException($"{name} holds no record for this NHS number.");
+            case SourceOutcome.DemographicsDiffer when unresolved:
+                // The federated read merges none of them (hazard WCR-H26), so this source's record is not shown either. The
+                // values they disagree on are never given: the caller may not know which, if any, is their patient's.
+                throw new GatewayException(
+                    StatusCodes.Status403Forbidden,
+                    OperationOutcome.IssueType.Conflict,
+                    $"The organisations holding a record for this NHS number disagree on the patient's demographics and none could be confirmed as this patient's, so the combined record leaves them all out and {name}'s is not shown here either.");
             case SourceOutcome.DemographicsDiffer or SourceOutcome.Conflict:
                 throw new GatewayException(StatusCodes.Status403Forbidden, OperationOutcome.IssueType.Conflict, $"{name} {here.Detail}. The combined record leaves it out, so it is not shown here either.");
             default:
@@ -91,12 +98,12 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
     /// Each planned source's Patient for the NHS number (and, where the relationship rule needs them, its encounters),
     /// corroborated exactly as the federated read does; kept a minute per caller organisation and NHS number.
     /// </summary>
-    private async Task<IReadOnlyList<SourceResult>> CorroboratedAsync(CallerIdentity caller, SourceGrant grant, string nhsNumber, string correlationId, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<SourceResult> Results, bool Unresolved)> CorroboratedAsync(CallerIdentity caller, SourceGrant grant, string nhsNumber, string correlationId, CancellationToken cancellationToken)
     {
         var key = $"route-verdict:{caller.OdsCode}:{nhsNumber}";
-        if (cache.TryGetValue(key, out IReadOnlyList<SourceResult>? known) && known is not null && known.Any(r => r.OdsCode == grant.Source.OdsCode))
+        if (cache.TryGetValue(key, out CorroboratedRecord? known) && known is not null && known.Results.Any(r => r.OdsCode == grant.Source.OdsCode))
         {
-            return known;
+            return (known.Results, known.Unresolved);
         }
 
         var granted = federation.SelectSources(caller);
@@ -104,9 +111,13 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
         var asked = plan.Asked.Any(g => g.Source.OdsCode == grant.Source.OdsCode) ? plan.Asked : [.. plan.Asked, grant];
         IReadOnlyList<string> types = federation.RequiresLegitimateRelationship(caller) ? ["Encounter"] : [];
         var fetched = await federation.FetchAsync(asked, nhsNumber, correlationId, cancellationToken, types);
-        var results = RecordCorroboration.Apply(fetched, null).Results;
-        cache.Set(key, results, Remembered);
-        return results;
+        var corroborated = await RecordCorroboration.ApplyAsync(
+            fetched,
+            null,
+            token => demographics.PatientForReadAsync(plan, nhsNumber, correlationId, token),
+            cancellationToken);
+        cache.Set(key, corroborated, Remembered);
+        return (corroborated.Results, corroborated.Unresolved);
     }
 
     private static GatewayException CannotConfirm(SourceGrant grant) =>

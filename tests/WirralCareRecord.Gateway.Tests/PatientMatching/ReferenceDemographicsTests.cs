@@ -85,22 +85,147 @@ public class ReferenceDemographicsTests
         Assert.Equal(["AAA", "BBB", "CCC"], choice.AgreeingOdsCodes);
     }
 
-    [Fact]
-    public void Choose_EqualWeightsInEitherOrder_BreaksTheTieByOdsCode()
+    [Theory]
+    [InlineData("RBL", "N82054")]
+    [InlineData("N82054", "RBL")]
+    public void Choose_TwoSourcesDisagreeOneToOneWithNothingToDecide_IsUnresolvedWhicheverCodeIsWhich(string odsOf1980, string odsOf1981)
     {
-        // Arrange
-        var first = ("RBL", PatientWith("Smith", "Jane", "1980-03-14", verified: false));
-        var second = ("N82054", PatientWith("Smith", "Jane", "1981-03-14", verified: false));
+        // Arrange: the same two records, with the organisation codes swapped between the theory's cases.
+        var sources = new List<(string, Patient)>
+        {
+            (odsOf1980, PatientWith("Smith", "Jane", "1980-03-14", verified: false)),
+            (odsOf1981, PatientWith("Smith", "Jane", "1981-03-14", verified: false)),
+        };
 
         // Act
-        var forwards = ReferenceDemographics.Choose([first, second], null);
-        var backwards = ReferenceDemographics.Choose([second, first], null);
+        var choice = ReferenceDemographics.Choose(sources, null);
 
         // Assert
-        Assert.Equal("1981-03-14", forwards.Reference.BirthDate);
-        Assert.Equal(forwards.Reference.BirthDate, backwards.Reference.BirthDate);
-        Assert.Equal(forwards.Basis, backwards.Basis);
-        Assert.Equal("agreed by 1 of 2 sources (N82054); chosen over an equally weighted group by organisation code order", forwards.Basis);
+        Assert.True(ReferenceDemographics.IsTied(sources));
+        Assert.True(choice.Unresolved);
+        Assert.Same(Demographics.Empty, choice.Reference);
+        Assert.Empty(choice.AgreeingOdsCodes);
+        Assert.Equal(
+            "not chosen: 2 equally weighted groups of the 2 sources disagree on date of birth or family name (N82054; RBL) and no demographics service answered and the sources do not all name the same registered GP practice",
+            choice.Basis);
+        Assert.DoesNotContain("198", choice.Basis, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("RBL", "N82054")]
+    [InlineData("N82054", "RBL")]
+    public void Choose_TieAndTheDemographicsServiceAnswers_ItsDateOfBirthWinsWhicheverCodeIsWhich(string odsOf1980, string odsOf1981)
+    {
+        // Arrange
+        var sources = new List<(string, Patient)>
+        {
+            (odsOf1980, PatientWith("Smith", "Jane", "1980-03-14", verified: true)),
+            (odsOf1981, PatientWith("Smith", "Jane", "1981-03-14", verified: true)),
+        };
+        var service = Demographics.From(PatientWith("SMITH", "Jane", "1981-03-14", verified: true));
+
+        // Act
+        var choice = ReferenceDemographics.Choose(sources, null, new TieBreakers(service, new HashSet<string>()));
+
+        // Assert
+        Assert.False(choice.Unresolved);
+        Assert.Equal("1981-03-14", choice.Reference.BirthDate);
+        Assert.Equal([odsOf1981], choice.AgreeingOdsCodes);
+        Assert.Equal($"agreed by 1 of 2 sources ({odsOf1981}); chosen over an equally weighted group as confirmed by the demographics service", choice.Basis);
+    }
+
+    [Fact]
+    public void Choose_TieAndTheDemographicsServiceConfirmsNeither_IsUnresolvedEvenWithARegisteredPractice()
+    {
+        // Arrange: the service outranks the practice rule, so a service that disagrees with both is not overruled by it.
+        var sources = new List<(string, Patient)>
+        {
+            ("N82054", PatientWith("Smith", "Jane", "1980-03-14", verified: false)),
+            ("RBL", PatientWith("Smith", "Jane", "1981-03-14", verified: false)),
+        };
+        var service = Demographics.From(PatientWith("Smith", "Jane", "1982-03-14", verified: true));
+
+        // Act
+        var choice = ReferenceDemographics.Choose(sources, null, new TieBreakers(service, new HashSet<string> { "N82054" }));
+
+        // Assert
+        Assert.True(choice.Unresolved);
+        Assert.EndsWith("and the demographics service confirmed none of them", choice.Basis, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("N82054", "RBL")]
+    [InlineData("RBL", "N82054")]
+    public void Choose_TieWithoutTheServiceAndEverySourceNamesOnePractice_ThatPracticesRecordWinsWhicheverCodeIsWhich(string practice, string other)
+    {
+        // Arrange: the practice holds 1981 in both cases; only the codes' alphabetical order changes.
+        var sources = new List<(string, Patient)>
+        {
+            (other, PatientWith("Smith", "Jane", "1980-03-14", verified: false)),
+            (practice, PatientWith("Smith", "Jane", "1981-03-14", verified: false)),
+        };
+
+        // Act
+        var choice = ReferenceDemographics.Choose(sources, null, new TieBreakers(null, new HashSet<string>(StringComparer.OrdinalIgnoreCase) { practice }));
+
+        // Assert
+        Assert.Equal("1981-03-14", choice.Reference.BirthDate);
+        Assert.Equal($"agreed by 1 of 2 sources ({practice}); chosen over an equally weighted group as the registered GP practice's record ({practice})", choice.Basis);
+    }
+
+    [Fact]
+    public void Choose_TieAndTheRegisteredPracticeHoldsNoRecord_IsUnresolved()
+    {
+        // Arrange
+        var sources = new List<(string, Patient)>
+        {
+            ("N82054", PatientWith("Smith", "Jane", "1980-03-14", verified: false)),
+            ("RBL", PatientWith("Smith", "Jane", "1981-03-14", verified: false)),
+        };
+
+        // Act
+        var choice = ReferenceDemographics.Choose(sources, null, new TieBreakers(null, new HashSet<string> { "Y02345" }));
+
+        // Assert
+        Assert.True(choice.Unresolved);
+        Assert.EndsWith("the registered GP practice's record does not settle it", choice.Basis, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Choose_TieButTheCallerGaveADateOfBirth_TheCallerDecides()
+    {
+        // Arrange
+        var sources = new List<(string, Patient)>
+        {
+            ("N82054", PatientWith("Smith", "Jane", "1980-03-14", verified: false)),
+            ("RBL", PatientWith("Smith", "Jane", "1981-03-14", verified: false)),
+        };
+
+        // Act
+        var choice = ReferenceDemographics.Choose(sources, Demographics.Empty with { BirthDate = "1981-03-14" });
+
+        // Assert
+        Assert.False(choice.Unresolved);
+        Assert.Equal("1981-03-14", choice.Reference.BirthDate);
+        Assert.Equal("Smith", choice.Reference.Family);
+        Assert.Equal("supplied by the caller, completed from the sources (agreed by 1 of 2 sources (RBL); chosen over an equally weighted group as agreeing with what the caller supplied)", choice.Basis);
+    }
+
+    [Fact]
+    public void Assess_UnresolvedTie_NoSourceMatches()
+    {
+        // Arrange
+        var sources = new List<(string, Patient)>
+        {
+            ("N82054", PatientWith("Smith", "Jane", "1980-03-14", verified: true)),
+            ("RBL", PatientWith("Smith", "Jane", "1981-03-14", verified: true)),
+        };
+
+        // Act
+        var report = SourceCorroboration.Assess(sources, null);
+
+        // Assert
+        Assert.All(report.Sources, s => Assert.Equal(CorroborationOutcome.NoMatch, s.Match.Outcome));
     }
 
     [Fact]
