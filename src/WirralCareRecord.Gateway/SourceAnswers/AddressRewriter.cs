@@ -33,12 +33,17 @@ internal sealed class AddressRewriter
         _hostUpper = Encoding.UTF8.GetBytes(host.ToUpperInvariant());
         // Any http(s) address on the source's host inside a longer text (the XHTML narrative): the base path, when
         // present, is replaced with the gateway's source base; a root-based address keeps its whole path.
-        var basePath = Regex.Escape(location.BasePath);
-        _embedded = new Regex(
-            $@"https?://{Regex.Escape(host)}(?=[/?#""'<\s]|$)(?:{basePath}(?=[/?#""'<\s]|$))?",
+        _embedded = EmbeddedAddresses.GetOrAdd((host, location.BasePath), static key => new Regex(
+            $@"https?://{Regex.Escape(key.Host)}(?=[/?#""'<\s]|$)(?:{Regex.Escape(key.BasePath)}(?=[/?#""'<\s]|$))?",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant,
-            TimeSpan.FromSeconds(1));
+            TimeSpan.FromSeconds(1)));
     }
+
+    /// <summary>
+    /// One pattern per source (a rewriter is made per request): the few registered sources' patterns are parsed once.
+    /// Bounded by the registry; a host that is not a source never gets a rewriter.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Host, string BasePath), Regex> EmbeddedAddresses = new();
 
     public SourceLocation Location => _location;
 
