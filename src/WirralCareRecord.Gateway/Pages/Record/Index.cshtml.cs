@@ -15,6 +15,12 @@ namespace WirralCareRecord.Gateway.Pages.Record;
 /// <c>$wcr-getrecord</c> (sharing rules, objections, break-glass, corroboration, and the audit written before anything is
 /// shown); only the rendering differs. The NHS number travels in a POST body, or sealed in the launch's link, never in
 /// the address, so it cannot reach access logs or browser history.
+/// <para>
+/// A read is streamed (issue 19): the handler only checks the request; the page's <c>Streamed</c> section runs the read
+/// while the page is being written, sends the head of the page and each source's progress as it happens, and then the
+/// record. Nothing about the patient is written before the read's audit has been, so a failed audit still shows nothing.
+/// Once the first progress is sent the status is 200: a refusal after that is said on the page.
+/// </para>
 /// </summary>
 public sealed class IndexModel(IDataProtectionProvider protection, IOrganisationRegistry registry, TimeProvider time) : PageModel
 {
@@ -44,6 +50,9 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
     /// <summary>When the record was opened by a context launch: the record system it came from.</summary>
     public string? LaunchedFrom { get; private set; }
 
+    /// <summary>The read the page will make as it renders; null when it shows the form, or a refusal made before any read.</summary>
+    internal GetRecordEndpoint.RecordQuery? PendingRead { get; private set; }
+
     public DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
     public async Task<IActionResult> OnGetAsync([FromQuery(Name = LaunchContext.Parameter)] string? launch)
@@ -65,7 +74,8 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
 
         LaunchedFrom = context.RecordSystemName;
         NhsNumber = RecordView.Format(context.NhsNumber);
-        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null));
+        PendingRead = GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null);
+        return Page();
     }
 
     public async Task<IActionResult> OnPostAsync()
@@ -85,7 +95,8 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
             return Page();
         }
 
-        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason));
+        PendingRead = GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason);
+        return Page();
     }
 
     /// <summary>Opens one letter of a record just shown: read again from its source, with the same checks and audit as a single-source read.</summary>
@@ -106,13 +117,15 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         "/record?handler=letter&letter=" + Uri.EscapeDataString(new LetterLink(
             Record!.NhsDigits, copy.OdsCode, copy.DocumentReferenceId, copy.PatientId, PageCaller.Of(HttpContext)!.UserId, string.IsNullOrWhiteSpace(BreakGlassReason) ? null : BreakGlassReason.Trim()).Seal(protection));
 
-    private async Task<IActionResult> ReadAsync(GetRecordEndpoint.RecordQuery query)
+    /// <summary>Makes <see cref="PendingRead"/>, telling <paramref name="progress"/> how each source goes; called by the page as it renders.</summary>
+    internal async Task ReadAsync(IReadProgress progress)
     {
+        var query = PendingRead ?? throw new InvalidOperationException("There is no read to make.");
         // The same services the API endpoint binds, so a page read is the API's read, audit and all.
         var services = ActivatorUtilities.CreateInstance<GetRecordEndpoint.Services>(HttpContext.RequestServices);
         try
         {
-            var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query));
+            var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query), progress);
             if (result is FhirResult { Resource: Bundle bundle })
             {
                 var organisations = registry.Current;
@@ -121,7 +134,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
         {
-            Response.StatusCode = ex.StatusCode;
+            SetStatus(ex.StatusCode);
             CanBreakGlass = ex.StatusCode == StatusCodes.Status403Forbidden && ex.Message.Contains(BreakGlass.Parameter, StringComparison.Ordinal);
             // The API's how-to-override sentence names a header and a parameter; the page offers a form instead.
             var overrideAt = ex.Message.IndexOf(" In an emergency you may override", StringComparison.Ordinal);
@@ -135,10 +148,17 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         }
         catch (AuditUnavailableException ex)
         {
-            Response.StatusCode = ex.StatusCode;
+            SetStatus(ex.StatusCode);
             Refusal = ex.Message;
         }
+    }
 
-        return Page();
+    /// <summary>A refusal made before any progress was sent keeps its own status; after that the page has already begun as a 200.</summary>
+    private void SetStatus(int status)
+    {
+        if (!Response.HasStarted)
+        {
+            Response.StatusCode = status;
+        }
     }
 }
