@@ -12,6 +12,9 @@ namespace WirralCareRecord.Gateway.Pages.Record;
 /// </summary>
 internal sealed class StreamedProgress(TextWriter output, Func<Task> flush) : IReadProgress
 {
+    /// <summary>Where a page leaves its streamed read for the layout to run (see the layout).</summary>
+    public const string ViewDataKey = "wcr-streamed-read";
+
     private static readonly HtmlEncoder Encoder = HtmlEncoder.Default;
     private bool _open;
 
