@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -74,8 +75,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
 
         LaunchedFrom = context.RecordSystemName;
         NhsNumber = RecordView.Format(context.NhsNumber);
-        PendingRead = GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null);
-        return Page();
+        return Stream(GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null));
     }
 
     public async Task<IActionResult> OnPostAsync()
@@ -95,8 +95,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
             return Page();
         }
 
-        PendingRead = GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason);
-        return Page();
+        return Stream(GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason));
     }
 
     /// <summary>Opens one letter of a record just shown: read again from its source, with the same checks and audit as a single-source read.</summary>
@@ -116,6 +115,15 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
     public string LetterHref(LetterCopy copy) =>
         "/record?handler=letter&letter=" + Uri.EscapeDataString(new LetterLink(
             Record!.NhsDigits, copy.OdsCode, copy.DocumentReferenceId, copy.PatientId, PageCaller.Of(HttpContext)!.UserId, string.IsNullOrWhiteSpace(BreakGlassReason) ? null : BreakGlassReason.Trim()).Seal(protection));
+
+    private PageResult Stream(GetRecordEndpoint.RecordQuery query)
+    {
+        // The page's forms (find another record, break-glass) carry an antiforgery token, whose cookie is a header: made
+        // now, before the first progress starts the response, or a first visit by context launch could not set it.
+        HttpContext.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(HttpContext);
+        PendingRead = query;
+        return Page();
+    }
 
     /// <summary>Makes <see cref="PendingRead"/>, telling <paramref name="progress"/> how each source goes; called by the page as it renders.</summary>
     internal async Task ReadAsync(IReadProgress progress)
