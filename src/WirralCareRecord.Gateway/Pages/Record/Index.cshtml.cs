@@ -17,7 +17,7 @@ namespace WirralCareRecord.Gateway.Pages.Record;
 /// shown); only the rendering differs. The NHS number travels in a POST body, or sealed in the launch's link, never in
 /// the address, so it cannot reach access logs or browser history.
 /// <para>
-/// A read is streamed (issue 19): the handler only checks the request; the page's <c>Streamed</c> section runs the read
+/// A read is streamed (issue 19): the handler only checks the request; the layout runs the read (the page leaves it there)
 /// while the page is being written, sends the head of the page and each source's progress as it happens, and then the
 /// record. Nothing about the patient is written before the read's audit has been, so a failed audit still shows nothing.
 /// Once the first progress is sent the status is 200: a refusal after that is said on the page.
