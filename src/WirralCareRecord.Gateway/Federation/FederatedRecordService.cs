@@ -48,8 +48,28 @@ internal sealed partial class FederatedRecordService(
         caller.OdsCode is null ? [] : SharingRules.SelectSources(registry.Current, caller.OdsCode, UkDate.Today(time));
 
     /// <param name="types">The record types to fetch (null: every permitted type; empty: the Patient only, to corroborate).</param>
-    public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken, IReadOnlyList<string>? types = null) =>
-        await Task.WhenAll(sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, types, cancellationToken)));
+    /// <param name="progress">Told as each source is asked and as each answers, in the order they answer.</param>
+    public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken, IReadOnlyList<string>? types = null, IReadProgress? progress = null)
+    {
+        var fetches = sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, types, cancellationToken)).ToArray();
+        if (progress is not null)
+        {
+            // Reported after the fetches have started, so a slow reader of the progress never delays asking a source.
+            var started = time.GetTimestamp();
+            foreach (var grant in sources)
+            {
+                await progress.ReportAsync(SourceProgress.Asking(grant));
+            }
+
+            await foreach (var done in Task.WhenEach(fetches))
+            {
+                await progress.ReportAsync(SourceProgress.Of(await done, time.GetElapsedTime(started)));
+            }
+        }
+
+        // In the order asked, whatever the order of answering, so the combined record does not depend on timing.
+        return await Task.WhenAll(fetches);
+    }
 
     private async Task<SourceResult> FetchOneAsync(SourceGrant grant, string nhsNumber, string correlationId, IReadOnlyList<string>? types, CancellationToken cancellationToken)
     {

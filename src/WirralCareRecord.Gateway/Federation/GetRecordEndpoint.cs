@@ -47,7 +47,11 @@ internal static class GetRecordEndpoint
         Validation.ISourceAnswerSampler DataQualitySampler,
         PublicBaseAddress PublicBase);
 
-    internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery)
+    /// <param name="progress">
+    /// Told how each source's fetch goes, as it goes (the record page streams it); never given patient data, so it may
+    /// reach the caller before the audit is written. The API passes none.
+    /// </param>
+    internal static async Task<IResult> HandleAsync(HttpContext context, Services services, Func<HttpContext, ValueTask<RecordQuery>> readQuery, IReadProgress? progress = null)
     {
         var caller = CallerIdentity.Of(context, services.AuthenticationOptions.Value)
             ?? throw new InvalidOperationException("The RecordViewer policy lets only signed-in callers through.");
@@ -77,11 +81,11 @@ internal static class GetRecordEndpoint
 
             // The locator narrows which of the granted sources are asked; it never adds one the sharing rules do not grant.
             plan = await services.Locator.PlanAsync(granted, caller.OdsCode, nhsNumber!, query.Sweep, correlationId, context.RequestAborted);
-            var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted);
+            var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted, progress: progress);
             if (plan.NotAsked.Count > 0 && !fetched.Any(r => r.Outcome == SourceOutcome.Returned))
             {
                 // Where the locator's organisations no longer hold the patient (moved, merged), ask everyone before saying "not found".
-                fetched = [.. fetched, .. await services.Federation.FetchAsync(plan.NotAsked, nhsNumber!, correlationId, context.RequestAborted)];
+                fetched = [.. fetched, .. await services.Federation.FetchAsync(plan.NotAsked, nhsNumber!, correlationId, context.RequestAborted, progress: progress)];
                 plan = plan.ThenEveryone();
             }
 

@@ -6,6 +6,10 @@ using WirralCareRecord.Gateway.PatientMatching;
 namespace WirralCareRecord.Gateway.Onboarding;
 
 /// <summary>What an admin sends to register or update an organisation.</summary>
+/// <param name="RecordSystem">
+/// The organisation's own record system, from which clinicians open the record by SMART context launch; null for none
+/// (on PUT, null removes it, as for every other detail).
+/// </param>
 public sealed record OrganisationRequest(
     string? OdsCode,
     string Name,
@@ -15,7 +19,8 @@ public sealed record OrganisationRequest(
     double? TimeoutSeconds = null,
     int? StaffCount = null,
     IReadOnlyList<OrganisationContact>? Contacts = null,
-    SourceAuthentication? Authentication = null);
+    SourceAuthentication? Authentication = null,
+    RecordSystem? RecordSystem = null);
 
 /// <summary>A move through the lifecycle, and why.</summary>
 public sealed record TransitionRequest(LifecycleState To, string Reason);
@@ -44,12 +49,13 @@ public sealed record OrganisationView(
     IReadOnlyList<LifecycleState> AllowedTransitions,
     int Revision,
     ProposedConnectionChange? PendingConnectionChange = null,
-    LifecycleState? ResumeAfterFlowTest = null)
+    LifecycleState? ResumeAfterFlowTest = null,
+    RecordSystem? RecordSystem = null)
 {
     public static OrganisationView Of(Organisation o, RegistrySnapshot registry) => new(
         o.OdsCode, o.Name, o.Kind, o.FhirBaseUrl.ToString().TrimEnd('/'), o.Phase, o.State, o.Timeout?.TotalSeconds, o.StaffCount,
         o.Contacts, o.Authentication, o.LastFlowTest, [.. registry.AgreementsOf(o.OdsCode).Select(a => $"{a.Id} v{a.Version}")], Lifecycle.AllowedFrom(o.State), o.Revision,
-        o.PendingConnectionChange, o.ResumeAfterFlowTest);
+        o.PendingConnectionChange, o.ResumeAfterFlowTest, o.RecordSystem);
 }
 
 /// <summary>
@@ -265,6 +271,7 @@ internal static class OrganisationAdminEndpoints
         Timeout = requested.Timeout,
         StaffCount = requested.StaffCount,
         Contacts = requested.Contacts,
+        RecordSystem = requested.RecordSystem,
     };
 
     private static List<string> DetailChanges(Organisation from, Organisation to)
@@ -285,6 +292,7 @@ internal static class OrganisationAdminEndpoints
         Compare("phase", from.Phase, to.Phase);
         Compare("timeoutSeconds", from.Timeout?.TotalSeconds, to.Timeout?.TotalSeconds);
         Compare("staffCount", from.StaffCount, to.StaffCount);
+        Compare("recordSystem", Describe(from.RecordSystem), Describe(to.RecordSystem));
         if (!from.Contacts.SequenceEqual(to.Contacts))
         {
             changes.Add($"contacts: {from.Contacts.Count} → {to.Contacts.Count}");
@@ -292,6 +300,8 @@ internal static class OrganisationAdminEndpoints
 
         return changes;
     }
+
+    private static string? Describe(RecordSystem? system) => system is null ? null : $"{system.Issuer} (client {system.ClientId})";
 
     private static string Bounded(string value) => value.Length <= 80 ? value : value[..80] + "…";
 
@@ -440,6 +450,26 @@ internal static class OrganisationAdminEndpoints
 
         problems.AddRange(urls.AdminProblems(odsCode, request.Authentication ?? SourceAuthentication.None));
 
+        var recordSystem = request.RecordSystem is { } system ? new RecordSystem(system.Issuer?.Trim().TrimEnd('/') ?? "", system.ClientId?.Trim() ?? "") : null;
+        if (recordSystem is not null)
+        {
+            // The same rule the launch applies to the issuer before trusting it: https, or http only where sources may be.
+            if (urls.Problem(recordSystem.Issuer) is { } issuerProblem)
+            {
+                problems.Add("recordSystem.issuer: " + issuerProblem);
+            }
+            else if (registry.Organisations.FirstOrDefault(o => !string.Equals(o.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase) && o.RecordSystem?.Issued(recordSystem.Issuer) == true) is { } holder)
+            {
+                // A launch must name exactly one organisation, or the wrong organisation's agreements would apply.
+                problems.Add($"recordSystem.issuer is already {holder.OdsCode}'s record system.");
+            }
+
+            if (recordSystem.ClientId.Length is 0 or > 200 || !recordSystem.ClientId.All(c => c is > ' ' and < (char)127))
+            {
+                problems.Add("recordSystem.clientId is required: the gateway's client id at that record system (at most 200 printable characters, no spaces).");
+            }
+        }
+
         if (request.Contacts?.Any(c => string.IsNullOrWhiteSpace(c.Name) || string.IsNullOrWhiteSpace(c.Role)) == true)
         {
             problems.Add("every contact needs a name and a role.");
@@ -456,6 +486,7 @@ internal static class OrganisationAdminEndpoints
         {
             Contacts = request.Contacts ?? [],
             Authentication = request.Authentication ?? SourceAuthentication.None,
+            RecordSystem = recordSystem,
         };
     }
 }

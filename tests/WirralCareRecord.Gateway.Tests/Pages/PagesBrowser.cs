@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
 using WirralCareRecord.Gateway.Tests.Common;
@@ -31,6 +32,12 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     /// <summary>The patient has objected to sharing.</summary>
     public const string Objected = "9000000262";
 
+    /// <summary>Held by N85001; the community trust (RY7) takes <see cref="SlowAnswer"/> to say it does not hold them.</summary>
+    public const string SlowCommunity = "9000000386";
+
+    /// <summary>How long RY7 takes to answer for <see cref="SlowCommunity"/>: well inside the sources' 5 s timeout.</summary>
+    public static readonly TimeSpan SlowAnswer = TimeSpan.FromSeconds(3);
+
     /// <summary>What the hospital's discharge letter says.</summary>
     public const string DischargeLetterText = "Discharge summary: admitted with community-acquired pneumonia, treated with clarithromycin (penicillin allergy). Home on day 4.";
 
@@ -53,6 +60,11 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
             .AtPriority(0)
             .RespondWith(Response.Create().WithStatusCode(HttpStatusCode.InternalServerError));
         Sources[0].WithPatient(FhirSource.NewPatient("gp-objected", Objected), ClinicalData.Allergy("gp-objected-allergy", "gp-objected"));
+        Sources[0].WithPatient(FhirSource.NewPatient("gp-slow", SlowCommunity), ClinicalData.Allergy("gp-slow-allergy", "gp-slow"));
+        Sources[3].Server.Given(Request.Create().UsingGet().WithPath("/fhir/Patient").WithParam("identifier", $"{NhsNumber.System}|{SlowCommunity}"))
+            .AtPriority(0)
+            .RespondWith(Response.Create().WithStatusCode(HttpStatusCode.OK).WithHeader("Content-Type", FhirJson.ContentType)
+                .WithBody(FhirJson.Serialize(Sources[3].SearchSet([]))).WithDelay(SlowAnswer));
         Gateway = new GatewayHost(Issuer, Sources, registry =>
         {
             // N85001's own record system launches the gateway (SMART EHR launch).
@@ -104,9 +116,10 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     }
 
     /// <summary>A fresh browser session (no cookies) at the given size, recording console errors and page errors.</summary>
-    public async Task<BrowserSession> NewSessionAsync(int width = 1280, int height = 800)
+    /// <param name="javaScript">False: a browser with script turned off, as some locked-down workstations run.</param>
+    public async Task<BrowserSession> NewSessionAsync(int width = 1280, int height = 800, bool javaScript = true)
     {
-        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = BaseUrl });
+        var context = await Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, BaseURL = BaseUrl, JavaScriptEnabled = javaScript });
         var page = await context.NewPageAsync();
         var session = new BrowserSession(context, page, BaseUrl, RecordSystem.Server.Url!);
         // Every request any page makes, so a test can show none left the gateway's origin.

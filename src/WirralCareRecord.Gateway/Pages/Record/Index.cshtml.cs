@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -15,6 +16,12 @@ namespace WirralCareRecord.Gateway.Pages.Record;
 /// <c>$wcr-getrecord</c> (sharing rules, objections, break-glass, corroboration, and the audit written before anything is
 /// shown); only the rendering differs. The NHS number travels in a POST body, or sealed in the launch's link, never in
 /// the address, so it cannot reach access logs or browser history.
+/// <para>
+/// A read is streamed (issue 19): the handler only checks the request; the layout runs the read (the page leaves it there)
+/// while the page is being written, sends the head of the page and each source's progress as it happens, and then the
+/// record. Nothing about the patient is written before the read's audit has been, so a failed audit still shows nothing.
+/// Once the first progress is sent the status is 200: a refusal after that is said on the page.
+/// </para>
 /// </summary>
 public sealed class IndexModel(IDataProtectionProvider protection, IOrganisationRegistry registry, TimeProvider time) : PageModel
 {
@@ -44,6 +51,9 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
     /// <summary>When the record was opened by a context launch: the record system it came from.</summary>
     public string? LaunchedFrom { get; private set; }
 
+    /// <summary>The read the page will make as it renders; null when it shows the form, or a refusal made before any read.</summary>
+    internal GetRecordEndpoint.RecordQuery? PendingRead { get; private set; }
+
     public DateOnly Today => DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
 
     public async Task<IActionResult> OnGetAsync([FromQuery(Name = LaunchContext.Parameter)] string? launch)
@@ -65,7 +75,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
 
         LaunchedFrom = context.RecordSystemName;
         NhsNumber = RecordView.Format(context.NhsNumber);
-        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null));
+        return Stream(GetRecordEndpoint.RecordQuery.Create(context.NhsNumber, context.BirthDate, context.FamilyName, null));
     }
 
     public async Task<IActionResult> OnPostAsync()
@@ -85,7 +95,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
             return Page();
         }
 
-        return await ReadAsync(GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason));
+        return Stream(GetRecordEndpoint.RecordQuery.Create(check.Value, null, null, BreakGlassReason));
     }
 
     /// <summary>Opens one letter of a record just shown: read again from its source, with the same checks and audit as a single-source read.</summary>
@@ -106,13 +116,24 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         "/record?handler=letter&letter=" + Uri.EscapeDataString(new LetterLink(
             Record!.NhsDigits, copy.OdsCode, copy.DocumentReferenceId, copy.PatientId, PageCaller.Of(HttpContext)!.UserId, string.IsNullOrWhiteSpace(BreakGlassReason) ? null : BreakGlassReason.Trim()).Seal(protection));
 
-    private async Task<IActionResult> ReadAsync(GetRecordEndpoint.RecordQuery query)
+    private PageResult Stream(GetRecordEndpoint.RecordQuery query)
     {
+        // The page's forms (find another record, break-glass) carry an antiforgery token, whose cookie is a header: made
+        // now, before the first progress starts the response, or a first visit by context launch could not set it.
+        HttpContext.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(HttpContext);
+        PendingRead = query;
+        return Page();
+    }
+
+    /// <summary>Makes <see cref="PendingRead"/>, telling <paramref name="progress"/> how each source goes; called by the page as it renders.</summary>
+    internal async Task ReadAsync(IReadProgress progress)
+    {
+        var query = PendingRead ?? throw new InvalidOperationException("There is no read to make.");
         // The same services the API endpoint binds, so a page read is the API's read, audit and all.
         var services = ActivatorUtilities.CreateInstance<GetRecordEndpoint.Services>(HttpContext.RequestServices);
         try
         {
-            var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query));
+            var result = await GetRecordEndpoint.HandleAsync(HttpContext, services, _ => ValueTask.FromResult(query), progress);
             if (result is RecordAnswer answer)
             {
                 using (answer)
@@ -124,7 +145,7 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         }
         catch (GatewayException ex) when (ex is not AuditUnavailableException)
         {
-            Response.StatusCode = ex.StatusCode;
+            SetStatus(ex.StatusCode);
             CanBreakGlass = ex.StatusCode == StatusCodes.Status403Forbidden && ex.Message.Contains(BreakGlass.Parameter, StringComparison.Ordinal);
             // The API's how-to-override sentence names a header and a parameter; the page offers a form instead.
             var overrideAt = ex.Message.IndexOf(" In an emergency you may override", StringComparison.Ordinal);
@@ -138,10 +159,17 @@ public sealed class IndexModel(IDataProtectionProvider protection, IOrganisation
         }
         catch (AuditUnavailableException ex)
         {
-            Response.StatusCode = ex.StatusCode;
+            SetStatus(ex.StatusCode);
             Refusal = ex.Message;
         }
+    }
 
-        return Page();
+    /// <summary>A refusal made before any progress was sent keeps its own status; after that the page has already begun as a 200.</summary>
+    private void SetStatus(int status)
+    {
+        if (!Response.HasStarted)
+        {
+            Response.StatusCode = status;
+        }
     }
 }
