@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using WirralCareRecord.Benchmarks;
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation,locator,memory] [--out folder]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation,sampling,locator,memory] [--out folder]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
@@ -22,6 +22,7 @@ await Run("audit", () => Scenarios.AuditAsync(plan, results, ""));
 await Run("audit", AzuriteAuditAsync);
 await Run("report", () => ReportBench.RunAsync(plan, results));
 await Run("validation", () => ValidationBench.RunAsync(plan, results));
+await Run("sampling", () => SamplingBench.RunAsync(plan, results));
 await Run("locator", () => LocatorBench.RunAsync(plan, results));
 // Last: its figures are growth from a baseline it takes itself, after a full collection.
 await Run("memory", () => RouteMemory.RunAsync(plan, results));

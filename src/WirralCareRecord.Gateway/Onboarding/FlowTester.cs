@@ -15,20 +15,29 @@ namespace WirralCareRecord.Gateway.Onboarding;
 /// <summary>One call of a flow test: what was asked, how long it took, and what was wrong with the answer.</summary>
 public sealed record FlowTestStep(string Name, string Request, bool Passed, double Milliseconds, IReadOnlyList<string> Findings);
 
-/// <summary>A flow test's report, kept beside the registry as evidence for promotion.</summary>
-public sealed record FlowTestReport(string Id, string OdsCode, DateTimeOffset RanAt, string RanBy, bool Passed, IReadOnlyList<FlowTestStep> Steps)
+/// <summary>
+/// A flow test's report, kept beside the registry as evidence for promotion. <see cref="DataQuality"/> is this run's
+/// data-quality figures, computed as the background sampler's are (<see cref="DataQualityFigures"/>), so onboarding
+/// staff read one kind of numbers whether they come from live reads or a flow test; reports stored before it was
+/// added have none.
+/// </summary>
+public sealed record FlowTestReport(string Id, string OdsCode, DateTimeOffset RanAt, string RanBy, bool Passed, IReadOnlyList<FlowTestStep> Steps, DataQualityReport? DataQuality = null)
 {
-    public string Summary => Passed
+    public string Summary => (Passed
         ? $"All {Steps.Count} steps passed."
-        : string.Join(" ", Steps.Where(s => !s.Passed).Select(s => $"{s.Name}: {string.Join("; ", s.Findings)}."));
+        : string.Join(" ", Steps.Where(s => !s.Passed).Select(s => $"{s.Name}: {string.Join("; ", s.Findings)}.")))
+        + (DataQuality is { ResourcesChecked: > 0 } quality ? $" Data quality: {quality.ResourcesConformant} of {quality.ResourcesChecked} resources conformant." : "");
 }
 
 /// <summary>
 /// Tests one organisation's information flow as the gateway will use it: its CapabilityStatement supports the searches
 /// the gateway makes, it finds the named test patient by NHS number, and every record search answers with FHIR about
 /// that patient that conforms to the Wirral Care Record profiles. Each call is timed; the report is stored and a failure blocks promotion.
+/// Every resource validated is counted twice through <see cref="DataQualityFigures"/>: in the run's own figures, which
+/// go in the report, and in the gateway's figures for the organisation, which the data-quality endpoint and the
+/// onboarding page show (for an organisation not yet live, a flow test is the only source of them).
 /// </summary>
-internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStores stores, IFhirValidator validator, IOptions<FederationOptions> federation, TimeProvider time)
+internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStores stores, IFhirValidator validator, DataQualityFigures figures, IOptions<FederationOptions> federation, TimeProvider time)
 {
     private const string ReportsPrefix = "flow-tests/";
 
@@ -39,20 +48,21 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         var timeout = organisation.Timeout ?? federation.Value.SourceTimeout;
         var baseUrl = organisation.FhirBaseUrl.ToString().TrimEnd('/');
         var steps = new List<FlowTestStep>();
+        var quality = new Quality(organisation.OdsCode, validator, new DataQualityFigures(time), figures);
 
         var (capabilityStep, declared) = await CheckCapabilityAsync(client, baseUrl, timeout, cancellationToken);
         steps.Add(capabilityStep);
 
         // A flow test tests by doing: every search the gateway makes is tried, declared or not, because the federated
         // read tries them too.
-        var (patientStep, patientId) = await FindTestPatientAsync(client, baseUrl, testNhsNumber, timeout, validator, cancellationToken);
+        var (patientStep, patientId) = await FindTestPatientAsync(client, baseUrl, testNhsNumber, timeout, quality, cancellationToken);
         steps.Add(patientStep);
 
         if (patientId is not null)
         {
             foreach (var type in federation.Value.RecordTypes)
             {
-                var step = await CheckRecordSearchAsync(client, organisation.FhirBaseUrl, type, patientId, timeout, cancellationToken);
+                var step = await CheckRecordSearchAsync(client, organisation.FhirBaseUrl, type, patientId, timeout, quality, cancellationToken);
                 if (!step.Passed && !declared.Contains(type) && step.Findings is [var only] && only.StartsWith("answered HTTP 4", StringComparison.Ordinal))
                 {
                     // Undeclared and refused: the source does not offer it, so the category will not come from it. Not a failure.
@@ -65,7 +75,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
 
         var report = new FlowTestReport(
             $"{ranAt.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Guid.NewGuid().ToString("N")[..6]}",
-            organisation.OdsCode, ranAt, ranBy, steps.TrueForAll(s => s.Passed), steps);
+            organisation.OdsCode, ranAt, ranBy, steps.TrueForAll(s => s.Passed), steps, quality.Run.Report(organisation.OdsCode, sampleShare: 1));
         await stores[StorageContainer.Registry].WriteAsync(
             $"{ReportsPrefix}{organisation.OdsCode}/{report.Id}.json",
             BinaryData.FromObjectAsJson(report, RegistryDocument.JsonOptions),
@@ -130,20 +140,21 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         return (new FlowTestStep("CapabilityStatement", "GET /metadata", passed, milliseconds, findings), searchable);
     }
 
-    private static async Task<(FlowTestStep Step, string? PatientId)> FindTestPatientAsync(HttpClient client, string baseUrl, string nhsNumber, TimeSpan timeout, IFhirValidator validator, CancellationToken cancellationToken)
+    private static async Task<(FlowTestStep Step, string? PatientId)> FindTestPatientAsync(HttpClient client, string baseUrl, string nhsNumber, TimeSpan timeout, Quality quality, CancellationToken cancellationToken)
     {
         var query = $"Patient?identifier={Uri.EscapeDataString($"{NhsNumber.System}|{nhsNumber}")}";
         var (bundle, milliseconds, findings) = await GetAsync<Bundle>(client, $"{baseUrl}/{query}", timeout, cancellationToken);
         string? patientId = null;
         if (bundle is not null)
         {
+            quality.CountAnswer();
             var patients = bundle.Entry.Select(e => e.Resource).OfType<Patient>()
                 .Where(p => p.Identifier.Any(i => i.System == NhsNumber.System && i.Value == nhsNumber))
                 .ToList();
             if (patients.Count == 1)
             {
                 patientId = patients[0].Id;
-                findings.AddRange(Nonconformance(validator, patients[0], "Bundle.entry[0]"));
+                findings.AddRange(quality.Nonconformance(patients[0], "Bundle.entry[0]"));
             }
             else
             {
@@ -157,12 +168,13 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         return (new FlowTestStep("Test patient", "GET /Patient?identifier=<test patient>", findings.Count == 0, milliseconds, findings), patientId);
     }
 
-    private async Task<FlowTestStep> CheckRecordSearchAsync(HttpClient client, Uri baseUrl, string type, string patientId, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<FlowTestStep> CheckRecordSearchAsync(HttpClient client, Uri baseUrl, string type, string patientId, TimeSpan timeout, Quality quality, CancellationToken cancellationToken)
     {
         var request = $"{type}?patient={Uri.EscapeDataString(patientId)}&_count={federation.Value.PageSize}";
         var (bundle, milliseconds, findings) = await GetAsync<Bundle>(client, $"{baseUrl.ToString().TrimEnd('/')}/{request}", timeout, cancellationToken);
         if (bundle is not null)
         {
+            quality.CountAnswer();
             foreach (var (entry, index) in bundle.Entry.Select((e, i) => (e, i)))
             {
                 if (entry.Resource is null || entry.Resource is OperationOutcome)
@@ -180,7 +192,7 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
                 }
                 else
                 {
-                    findings.AddRange(Nonconformance(validator, entry.Resource, $"Bundle.entry[{index}]"));
+                    findings.AddRange(quality.Nonconformance(entry.Resource, $"Bundle.entry[{index}]"));
                 }
             }
         }
@@ -188,12 +200,37 @@ internal sealed class FlowTester(IHttpClientFactory httpClientFactory, IBlobStor
         return new FlowTestStep($"{type} search", $"GET /{type}?patient=<test patient>", findings.Count == 0, milliseconds, findings);
     }
 
-    /// <summary>Each error the profiles find in <paramref name="resource"/>, located within the answer; a few at most per item.</summary>
-    private static IEnumerable<string> Nonconformance(IFhirValidator validator, Resource resource, string location) =>
-        validator.Validate(resource).Issue
-            .Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)
-            .Take(5)
-            .Select(i => $"{location} ({resource.TypeName}/{resource.Id}) does not conform at {string.Join(", ", i.Expression)}: {i.Diagnostics}");
+    /// <summary>
+    /// Validates a flow test's resources and counts each outcome in the run's figures and the gateway's, by the same
+    /// rules as the sampler (<see cref="DataQualityFigures.Record"/>): a resource conforms when no issue is an error,
+    /// which is also what fails a step.
+    /// </summary>
+    private sealed class Quality(string odsCode, IFhirValidator validator, DataQualityFigures run, DataQualityFigures gateway)
+    {
+        public DataQualityFigures Run => run;
+
+        public void CountAnswer()
+        {
+            run.CountAnswer(odsCode);
+            gateway.CountAnswer(odsCode);
+        }
+
+        /// <summary>
+        /// Each error the profiles find in <paramref name="resource"/>, located within the answer, a few at most per item.
+        /// The rule is worded as the figures word it (<see cref="DataQualityFigures.Rule"/>): Firely quotes the offending
+        /// value, and a report is read by people who need not see even a test patient's data.
+        /// </summary>
+        public IEnumerable<string> Nonconformance(Resource resource, string location)
+        {
+            var outcome = validator.Validate(resource);
+            run.Record(odsCode, resource.TypeName, outcome);
+            gateway.Record(odsCode, resource.TypeName, outcome);
+            return [.. outcome.Issue
+                .Where(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal)
+                .Take(5)
+                .Select(i => $"{location} ({resource.TypeName}/{resource.Id}) does not conform at {string.Join(", ", i.Expression)}: {DataQualityFigures.Rule(i)}")];
+        }
+    }
 
     /// <summary>
     /// One timed GET, parsed strictly: a flow test should show every structural problem, where the federated read

@@ -7,7 +7,11 @@ namespace WirralCareRecord.Gateway.Validation;
 /// <summary>One kind of problem a source's data has: where (FHIRPath, list positions removed) and which rule; never a value.</summary>
 public sealed record DataQualityProblem(string ResourceType, string Location, string Severity, string Rule, long Count);
 
-/// <summary>A source's data quality, as measured by the background sampler (and its flow tests) since this instance started.</summary>
+/// <summary>
+/// A source's data quality: as measured by the background sampler and flow tests since this instance started (the
+/// data-quality endpoint and the onboarding page), or by one flow test (its report, with <see cref="SampleShare"/> 1:
+/// every answer of a flow test is checked).
+/// </summary>
 public sealed record DataQualityReport(
     string OdsCode,
     long AnswersSampled,

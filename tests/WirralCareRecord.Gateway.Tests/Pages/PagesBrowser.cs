@@ -41,6 +41,9 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
     /// <summary>What the hospital's discharge letter says.</summary>
     public const string DischargeLetterText = "Discharge summary: admitted with community-acquired pneumonia, treated with clarithromycin (penicillin allergy). Home on day 4.";
 
+    /// <summary>Held by N85001 and RY7; RY7's condition has no code, which WCR-Condition requires (a data-quality problem).</summary>
+    public const string PoorData = "9000000289";
+
     /// <summary>A registered organisation nothing depends on, for lifecycle changes.</summary>
     public const string SpareOrganisation = "N85009";
 
@@ -65,6 +68,10 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
             .AtPriority(0)
             .RespondWith(Response.Create().WithStatusCode(HttpStatusCode.OK).WithHeader("Content-Type", FhirJson.ContentType)
                 .WithBody(FhirJson.Serialize(Sources[3].SearchSet([]))).WithDelay(SlowAnswer));
+        Sources[0].WithPatient(FhirSource.NewPatient("gp-poor", PoorData), ClinicalData.Encounter("gp-poor-enc", "gp-poor", "AMB", "Appointment at Riverside Surgery", "2025-09-04"));
+        var uncoded = ClinicalData.Condition("ry7-poor-condition", "ry7-poor");
+        uncoded.Code = null;
+        Sources[3].WithPatient(FhirSource.NewPatient("ry7-poor", PoorData), uncoded, ClinicalData.Condition("ry7-poor-coded", "ry7-poor"));
         Gateway = new GatewayHost(Issuer, Sources, registry =>
         {
             // N85001's own record system launches the gateway (SMART EHR launch).
@@ -74,7 +81,10 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
             {
                 OdsCode = SpareOrganisation, Name = "Spare Practice", Kind = OrganisationKind.GpPractice, FhirBaseUrl = "http://127.0.0.1:9/fhir", Phase = 1, State = LifecycleState.Registered,
             });
-        }, environment: "Development");
+        },
+        // Every answer sampled, so the onboarding page's data-quality figures follow from the tests' own reads.
+        settings: new() { ["Validation:SampleShare"] = "1" },
+        environment: "Development");
     }
 
     public IReadOnlyList<FhirSource> Sources { get; }

@@ -4,12 +4,13 @@ using Microsoft.Extensions.Options;
 using WirralCareRecord.Gateway.Agreements;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Storage;
+using WirralCareRecord.Gateway.Validation;
 
 namespace WirralCareRecord.Gateway.Pages.Onboarding;
 
 /// <summary>
-/// One organisation: its agreements (with the signed document), flow tests, history, and a form per lifecycle move it
-/// may make. Changes go through the admin API's own handlers, so they are checked, audited and kept in the history alike.
+/// One organisation: its agreements (with the signed document), data quality, flow tests, history, and a form per
+/// lifecycle move it may make. Changes go through the admin API's own handlers, so they are checked, audited and kept in the history alike.
 /// </summary>
 public sealed class OrganisationModel(IOrganisationRegistry registry) : PageModel
 {
@@ -18,6 +19,9 @@ public sealed class OrganisationModel(IOrganisationRegistry registry) : PageMode
     public IReadOnlyList<SharingAgreement> Agreements { get; private set; } = [];
 
     public IReadOnlyList<FlowTestReport> FlowTests { get; private set; } = [];
+
+    /// <summary>The figures <c>GET /admin/organisations/{ods}/data-quality</c> gives (the same call), so the page and the API never differ.</summary>
+    public DataQualityReport DataQuality { get; private set; } = null!;
 
     public IReadOnlyList<RegistryChange> History { get; private set; } = [];
 
@@ -93,6 +97,7 @@ public sealed class OrganisationModel(IOrganisationRegistry registry) : PageMode
         AllowedTransitions = Lifecycle.AllowedFrom(organisation.State);
         History = [.. snapshot.History.Where(h => h.Subject == $"Organization/{organisation.OdsCode}").OrderByDescending(h => h.At)];
         FlowTests = await Service<FlowTester>().ListAsync(organisation.OdsCode, HttpContext.RequestAborted);
+        DataQuality = DataQualityEndpoint.Report(organisation, Service<DataQualityFigures>(), Service<IOptions<ValidationOptions>>());
         return true;
     }
 
