@@ -24,6 +24,13 @@ public sealed class ValidationOptions
     [Range(1, 100_000)]
     public int SampleQueueCapacity { get; set; } = 64;
 
+    /// <summary>
+    /// The most of one core's time the sampler's worker uses (0 to 1): it rests between resources to stay within it, so
+    /// validation never takes the cores reads need. 1 lets it run flat out (tests that wait for its figures).
+    /// </summary>
+    [Range(0.01, 1.0)]
+    public double SampleMaxCpuShare { get; set; } = 0.1;
+
     /// <summary>The largest source answer (bytes) the sampler copies; bigger answers are not sampled.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int SampleMaxBytes { get; set; } = 4 * 1024 * 1024;

@@ -83,7 +83,7 @@ public sealed class PagesBrowser : IAsyncLifetime, IDisposable
             });
         },
         // Every answer sampled, so the onboarding page's data-quality figures follow from the tests' own reads.
-        settings: new() { ["Validation:SampleShare"] = "1" },
+        settings: new() { ["Validation:SampleShare"] = "1", ["Validation:SampleMaxCpuShare"] = "1" },
         environment: "Development");
     }
 

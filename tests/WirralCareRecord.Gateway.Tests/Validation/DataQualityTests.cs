@@ -28,7 +28,7 @@ public sealed class DataQualityTests : IDisposable
         var uncoded = ClinicalData.Condition("c2", "gp-1");
         uncoded.Code = null;
         _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"), uncoded);
-        using var host = new GatewayHost(_issuer, [_gp], settings: new() { ["Validation:SampleShare"] = "1" });
+        using var host = new GatewayHost(_issuer, [_gp], settings: new() { ["Validation:SampleShare"] = "1", ["Validation:SampleMaxCpuShare"] = "1" });
         var clinician = host.CreateClient(_issuer.CreateToken());
 
         // Act
