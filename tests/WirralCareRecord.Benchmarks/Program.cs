@@ -3,12 +3,17 @@ using System.Net;
 using System.Net.Sockets;
 using WirralCareRecord.Benchmarks;
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation,sampling,locator,memory] [--out folder]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation,sampling,locator,memory] [--out folder] [--keep]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
 var plan = new BenchPlan(quick);
 var results = new BenchResults();
+if (args.Contains("--keep"))
+{
+    await results.KeepAsync(Path.GetFullPath(output));
+}
+
 var missing = new List<string>();
 results.Figures["cores"] = Environment.ProcessorCount;
 results.Log($"Wirral Care Record benchmarks, {(quick ? "quick" : "full")} mode, {Environment.ProcessorCount} cores, server GC {System.Runtime.GCSettings.IsServerGC}");

@@ -18,6 +18,29 @@ internal sealed class BenchResults
         _log.Add(line);
     }
 
+    /// <summary>
+    /// Starts from an earlier run's figures and log in <paramref name="folder"/> (<c>--keep</c>): a scenario run again on
+    /// its own replaces only its own figures, and the log says which lines came from which run.
+    /// </summary>
+    public async Task KeepAsync(string folder)
+    {
+        var summary = Path.Combine(folder, "summary.json");
+        if (File.Exists(summary))
+        {
+            foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, double>>(await File.ReadAllTextAsync(summary)) ?? [])
+            {
+                Figures[key] = value;
+            }
+        }
+
+        var log = Path.Combine(folder, "run-log.txt");
+        if (File.Exists(log))
+        {
+            _log.AddRange(await File.ReadAllLinesAsync(log));
+            _log.Add("--- later run (--keep): the scenarios below replace the same scenarios' figures above ---");
+        }
+    }
+
     public void Add(Dictionary<string, double> figures)
     {
         foreach (var (key, value) in figures)
@@ -30,6 +53,7 @@ internal sealed class BenchResults
     {
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "summary.json"), JsonSerializer.Serialize(Figures, Indented) + "\n");
+        await File.WriteAllLinesAsync(Path.Combine(folder, "run-log.txt"), _log);
 
         string F(string key, string format = "0.00") => Figures.TryGetValue(key, out var v) ? v.ToString(format, CultureInfo.InvariantCulture) : "not measured";
         string Met(string key, Func<double, bool> ok) => Figures.TryGetValue(key, out var v) ? (ok(v) ? "met" : "**missed**") : "not measured";

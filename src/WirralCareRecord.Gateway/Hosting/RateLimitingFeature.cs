@@ -15,11 +15,11 @@ public sealed class RateLimitOptions
     public const string SectionName = "RateLimits";
 
     /// <summary>Record reads (federated and single-source) one user may make per minute.</summary>
-    [Range(1, 100_000)]
+    [Range(1, 10_000_000)]
     public int PerUserPerMinute { get; set; } = 120;
 
     /// <summary>Record reads all users of one organisation may make per minute.</summary>
-    [Range(1, 1_000_000)]
+    [Range(1, 10_000_000)]
     public int PerOrganisationPerMinute { get; set; } = 3000;
 }
 
