@@ -258,9 +258,12 @@ public sealed record ItemFacts(string ResourceType, string Id)
 
     private static string? CodeOf(ref Utf8JsonReader reader) => SystemAndCode(ref reader).Code;
 
-    private static (string? System, string? Code) SystemAndCode(ref Utf8JsonReader reader)
+    private static (string? System, string? Code) SystemAndCode(ref Utf8JsonReader reader) => SystemAnd(ref reader, "code"u8);
+
+    /// <summary>A Coding's or an Identifier's <c>system</c> and its <paramref name="other"/> string; the reader ends on its closing brace.</summary>
+    private static (string? System, string? Other) SystemAnd(ref Utf8JsonReader reader, ReadOnlySpan<byte> other)
     {
-        string? system = null, code = null;
+        string? system = null, value = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("system"u8))
@@ -268,10 +271,10 @@ public sealed record ItemFacts(string ResourceType, string Id)
                 reader.Read();
                 system = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : Skip(ref reader);
             }
-            else if (reader.ValueTextEquals("code"u8))
+            else if (reader.ValueTextEquals(other))
             {
                 reader.Read();
-                code = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : Skip(ref reader);
+                value = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : Skip(ref reader);
             }
             else
             {
@@ -280,7 +283,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
             }
         }
 
-        return (system, code);
+        return (system, value);
     }
 
     private static string? PeriodStartOf(ref Utf8JsonReader reader)
@@ -313,7 +316,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
             reader.Read();
             if (isIdentifier && reader.TokenType == JsonTokenType.StartObject)
             {
-                var (system, value) = SystemAndValue(ref reader);
+                var (system, value) = SystemAnd(ref reader, "value"u8);
                 ods = system == Onboarding.OdsCode.System ? value : null;
             }
             else
@@ -323,31 +326,6 @@ public sealed record ItemFacts(string ResourceType, string Id)
         }
 
         return ods;
-    }
-
-    private static (string? System, string? Value) SystemAndValue(ref Utf8JsonReader reader)
-    {
-        string? system = null, value = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals("system"u8))
-            {
-                reader.Read();
-                system = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
-            }
-            else if (reader.ValueTextEquals("value"u8))
-            {
-                reader.Read();
-                value = reader.TokenType == JsonTokenType.String ? reader.GetString() : Skip(ref reader);
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-
-        return (system, value);
     }
 
     private static void Add(List<int> layout, int part, int nameStart, int valueStart, int end)
