@@ -293,13 +293,13 @@ internal static class Scenarios
         };
     }
 
-    private static AuditEvent Event(int writer, int n)
+    private static AuditEntry Event(int writer, int n)
     {
         var access = new AccessAudit(
             AccessKind.FederatedRead, $"bench-{writer}-{n}", $"user-{writer % 40}", "Bench Clinician", ["Clinician"], BenchGateway.Consumer, "TREAT",
             "9000000009", "GET /fhir/Patient/$wcr-getrecord", 200, null,
             [new SourceAuditEntry("S01", "returned", 150, 0, 10), new SourceAuditEntry("S02", "returned", 150, 0, 10), new SourceAuditEntry("S03", "no-match", 0, 0, 1)]);
-        return AuditEventFactory.Create(access, DateTimeOffset.UtcNow, "bench");
+        return new AuditEntry(access, DateTimeOffset.UtcNow, "bench");
     }
 
     public static string Invariant(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);

@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
 using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
 
@@ -8,6 +12,7 @@ namespace WirralCareRecord.Gateway.Audit;
 /// Shapes accesses as FHIR AuditEvents after IHE Basic Audit Log Patterns (BALP): Query for the federated read,
 /// Read for single-source reads, with the patient, the gateway and every source queried as entities.
 /// See https://profiles.ihe.net/ITI/BALP/.
+/// Element order is FHIR's, as the SDK writes it, so a line reads the same whichever wrote it.
 /// </summary>
 public static class AuditEventFactory
 {
@@ -20,6 +25,8 @@ public static class AuditEventFactory
     private const string ParticipationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
     private const string RoleClass = "http://terminology.hl7.org/CodeSystem/v3-RoleClass";
     private const string ActReason = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
+    private const string RoleSystem = "https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-role";
+    private const string GatewayName = "Wirral Care Record gateway";
 
     /// <summary>The v3 ActReason for break-glass access.</summary>
     public const string BreakGlass = "BTG";
@@ -33,9 +40,15 @@ public static class AuditEventFactory
     /// <summary>A source entity's detail naming the source's kind of care setting when it was read (<see cref="OrganisationKind"/>).</summary>
     public const string SettingDetail = "setting";
 
-    /// <param name="settingOf">The kind of setting each source organisation is, recorded with the access so later reports count settings as they were.</param>
-    public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId, Func<string, OrganisationKind?>? settingOf = null)
+    /// <summary>
+    /// Writes <paramref name="entry"/> as one AuditEvent, linked to the line before it by <paramref name="previousHash"/>
+    /// (<see cref="AuditChain"/>). Written directly rather than built as SDK objects and serialised: every request
+    /// writes one, and the result is what the SDK would write (a test holds the two together).
+    /// </summary>
+    public static void Write(Utf8JsonWriter json, AuditEntry entry, ReadOnlySpan<byte> previousHash)
     {
+        var access = entry.Access;
+
         // Break-glass replaces the caller's purpose: auditors find these accesses by it (BALP, purposeOfEvent).
         var purpose = access.BreakGlassReason is null ? access.PurposeOfUse : BreakGlass;
         var query = access.Kind == AccessKind.FederatedRead;
@@ -43,120 +56,235 @@ public static class AuditEventFactory
 
         // An auditor reading the log is a BALP Query too (search), in the same log as what it reads.
         var auditorQuery = access.Kind == AccessKind.AuditorQuery;
-        var audit = new AuditEvent
-        {
-            Id = Guid.NewGuid().ToString(),
-            Type = query || auditorQuery ? new Coding(Dcm, "110112", "Query") : new Coding(RestfulInteraction, "rest", "Restful Operation"),
-            Subtype =
-            [
-                query ? new Coding(RestfulInteraction, "operation", "operation")
-                : auditorQuery ? new Coding(RestfulInteraction, "search", "search")
-                : admin ? new Coding(RestfulInteraction, "update", "update")
-                : new Coding(RestfulInteraction, "read", "read"),
-            ],
-            Action = query || auditorQuery ? AuditEvent.AuditEventAction.E : admin ? AuditEvent.AuditEventAction.U : AuditEvent.AuditEventAction.R,
-            Recorded = recorded,
-            Outcome = access.HttpStatus switch
-            {
-                < 400 => AuditEvent.AuditEventOutcome.N0,
-                < 500 => AuditEvent.AuditEventOutcome.N4,
-                _ => AuditEvent.AuditEventOutcome.N8,
-            },
-            OutcomeDesc = access.OutcomeDescription ?? $"HTTP {access.HttpStatus}",
-            PurposeOfEvent = [new CodeableConcept(ActReason, purpose)],
-            Source = new AuditEvent.SourceComponent
-            {
-                Site = instanceId,
-                Observer = new ResourceReference { Display = "Wirral Care Record gateway" },
-                Type = [new Coding("http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server")],
-            },
-        };
 
-        audit.Agent.Add(new AuditEvent.AgentComponent
+        json.WriteStartObject();
+        json.WriteString("resourceType"u8, "AuditEvent"u8);
+        json.WriteString("id"u8, entry.Id);
+        json.WriteStartArray("extension"u8);
+        json.WriteStartObject();
+        json.WriteString("url"u8, AuditChain.PreviousHashUrl);
+        json.WriteBase64String("valueBase64Binary"u8, previousHash);
+        json.WriteEndObject();
+        json.WriteEndArray();
+
+        json.WritePropertyName("type"u8);
+        if (query || auditorQuery)
         {
-            Type = new CodeableConcept(ParticipationType, "IRCP", "information recipient"),
-            Role = [.. access.Roles.Select(r => new CodeableConcept("https://fhir.wirralcarerecord.nhs.uk/CodeSystem/wcr-role", r))],
-            Who = new ResourceReference
-            {
-                Identifier = new Identifier(UserIdSystem, access.UserId ?? "unidentified"),
-                Display = access.UserName,
-            },
-            Requestor = true,
-            PurposeOfUse = [new CodeableConcept(ActReason, purpose)],
-        });
-        if (access.OrganisationOds is not null)
+            Coding(json, Dcm, "110112", "Query");
+        }
+        else
         {
-            audit.Agent.Add(new AuditEvent.AgentComponent
-            {
-                // PROV is a v3 RoleClass code (as IHE BALP codes the user's organisation), not a ParticipationType.
-                Type = new CodeableConcept(RoleClass, "PROV", "healthcare provider"),
-                Who = new ResourceReference { Identifier = new Identifier(OdsCode.System, access.OrganisationOds) },
-                Requestor = false,
-            });
+            Coding(json, RestfulInteraction, "rest", "Restful Operation");
         }
 
-        audit.Agent.Add(new AuditEvent.AgentComponent
-        {
-            Type = new CodeableConcept(Dcm, "110152", "Destination Role ID"),
-            Who = new ResourceReference { Display = "Wirral Care Record gateway" },
-            Requestor = false,
-            Network = new AuditEvent.NetworkComponent { Address = instanceId, Type = AuditEvent.AuditEventAgentNetworkType.N1 },
-        });
+        json.WriteStartArray("subtype"u8);
+        var subtype = query ? "operation" : auditorQuery ? "search" : admin ? "update" : "read";
+        Coding(json, RestfulInteraction, subtype, subtype);
+        json.WriteEndArray();
 
-        if (access.NhsNumber is not null)
+        json.WriteString("action"u8, query || auditorQuery ? "E"u8 : admin ? "U"u8 : "R"u8);
+        json.WriteString("recorded"u8, entry.Recorded.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", CultureInfo.InvariantCulture));
+        json.WriteString("outcome"u8, access.HttpStatus switch { < 400 => "0"u8, < 500 => "4"u8, _ => "8"u8 });
+        Text(json, "outcomeDesc"u8, string.IsNullOrEmpty(access.OutcomeDescription) ? $"HTTP {access.HttpStatus}" : access.OutcomeDescription);
+        json.WriteStartArray("purposeOfEvent"u8);
+        Concept(json, ActReason, purpose, null);
+        json.WriteEndArray();
+
+        json.WriteStartArray("agent"u8);
+        json.WriteStartObject();
+        json.WritePropertyName("type"u8);
+        Concept(json, ParticipationType, "IRCP", "information recipient");
+        if (access.Roles.Count > 0)
         {
-            audit.Entity.Add(new AuditEvent.EntityComponent
+            json.WriteStartArray("role"u8);
+            foreach (var role in access.Roles)
             {
-                What = new ResourceReference { Identifier = new Identifier(NhsNumber.System, access.NhsNumber) },
-                Type = new Coding(EntityType, "1", "Person"),
-                Role = new Coding(ObjectRole, "1", "Patient"),
-            });
+                Concept(json, RoleSystem, role, null);
+            }
+
+            json.WriteEndArray();
         }
 
-        if (access.Subject is not null)
+        json.WriteStartObject("who"u8);
+        IdentifierProperty(json, UserIdSystem, string.IsNullOrEmpty(access.UserId) ? "unidentified" : access.UserId);
+        Text(json, "display"u8, access.UserName);
+        json.WriteEndObject();
+        json.WriteBoolean("requestor"u8, true);
+        json.WriteStartArray("purposeOfUse"u8);
+        Concept(json, ActReason, purpose, null);
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        if (!string.IsNullOrEmpty(access.OrganisationOds))
         {
-            audit.Entity.Add(new AuditEvent.EntityComponent
-            {
-                What = new ResourceReference(access.Subject),
-                Type = new Coding(EntityType, "2", "System Object"),
-                Role = new Coding(ObjectRole, "4", "Domain Resource"),
-            });
+            json.WriteStartObject();
+
+            // PROV is a v3 RoleClass code (as IHE BALP codes the user's organisation), not a ParticipationType.
+            json.WritePropertyName("type"u8);
+            Concept(json, RoleClass, "PROV", "healthcare provider");
+            json.WriteStartObject("who"u8);
+            IdentifierProperty(json, OdsCode.System, access.OrganisationOds);
+            json.WriteEndObject();
+            json.WriteBoolean("requestor"u8, false);
+            json.WriteEndObject();
         }
 
-        audit.Entity.Add(new AuditEvent.EntityComponent
+        json.WriteStartObject();
+        json.WritePropertyName("type"u8);
+        Concept(json, Dcm, "110152", "Destination Role ID");
+        json.WriteStartObject("who"u8);
+        json.WriteString("display"u8, GatewayName);
+        json.WriteEndObject();
+        json.WriteBoolean("requestor"u8, false);
+        json.WriteStartObject("network"u8);
+        json.WriteString("address"u8, entry.InstanceId);
+        json.WriteString("type"u8, "1"u8);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndArray();
+
+        json.WriteStartObject("source"u8);
+        json.WriteString("site"u8, entry.InstanceId);
+        json.WriteStartObject("observer"u8);
+        json.WriteString("display"u8, GatewayName);
+        json.WriteEndObject();
+        json.WriteStartArray("type"u8);
+        Coding(json, "http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server");
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        json.WriteStartArray("entity"u8);
+        if (!string.IsNullOrEmpty(access.NhsNumber))
         {
-            Type = new Coding(EntityType, "2", "System Object"),
-            Role = new Coding(ObjectRole, "24", "Query"),
-            Description = access.Request,
-            Detail =
-            [
-                new AuditEvent.DetailComponent { Type = "correlation-id", Value = new FhirString(access.CorrelationId) },
-                new AuditEvent.DetailComponent { Type = HttpStatusDetail, Value = new FhirString(access.HttpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                new AuditEvent.DetailComponent { Type = ChannelDetail, Value = new FhirString(ChannelCode(access.Channel)) },
-                .. access.BreakGlassReason is null ? [] : new[] { new AuditEvent.DetailComponent { Type = "break-glass-reason", Value = new FhirString(access.BreakGlassReason) } },
-            ],
-        });
+            json.WriteStartObject();
+            json.WriteStartObject("what"u8);
+            IdentifierProperty(json, NhsNumber.System, access.NhsNumber);
+            json.WriteEndObject();
+            EntityKind(json, "1", "Person", "1", "Patient");
+            json.WriteEndObject();
+        }
+
+        if (!string.IsNullOrEmpty(access.Subject))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("what"u8);
+            json.WriteString("reference"u8, access.Subject);
+            json.WriteEndObject();
+            EntityKind(json, "2", "System Object", "4", "Domain Resource");
+            json.WriteEndObject();
+        }
+
+        json.WriteStartObject();
+        EntityKind(json, "2", "System Object", "24", "Query");
+        Text(json, "description"u8, access.Request);
+        json.WriteStartArray("detail"u8);
+        Detail(json, "correlation-id", access.CorrelationId);
+        Detail(json, HttpStatusDetail, access.HttpStatus.ToString(CultureInfo.InvariantCulture));
+        Detail(json, ChannelDetail, ChannelCode(access.Channel));
+        if (access.BreakGlassReason is not null)
+        {
+            Detail(json, "break-glass-reason", access.BreakGlassReason);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
 
         foreach (var source in access.Sources)
         {
-            audit.Entity.Add(new AuditEvent.EntityComponent
+            json.WriteStartObject();
+            json.WriteStartObject("what"u8);
+            IdentifierProperty(json, OdsCode.System, source.OdsCode);
+            json.WriteEndObject();
+            EntityKind(json, "2", "System Object", "3", "Report");
+            Text(json, "description"u8, source.Outcome);
+            json.WriteStartArray("detail"u8);
+            Detail(json, "outcome", source.Outcome);
+            Detail(json, "resources", source.Resources.ToString(CultureInfo.InvariantCulture));
+            Detail(json, "withheld", source.Withheld.ToString(CultureInfo.InvariantCulture));
+            Detail(json, "calls", source.Calls.ToString(CultureInfo.InvariantCulture));
+            if (entry.SettingOf?.Invoke(source.OdsCode) is { } setting)
             {
-                What = new ResourceReference { Identifier = new Identifier(OdsCode.System, source.OdsCode) },
-                Type = new Coding(EntityType, "2", "System Object"),
-                Role = new Coding(ObjectRole, "3", "Report"),
-                Description = source.Outcome,
-                Detail =
-                [
-                    new AuditEvent.DetailComponent { Type = "outcome", Value = new FhirString(source.Outcome) },
-                    new AuditEvent.DetailComponent { Type = "resources", Value = new FhirString(source.Resources.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                    new AuditEvent.DetailComponent { Type = "withheld", Value = new FhirString(source.Withheld.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                    new AuditEvent.DetailComponent { Type = "calls", Value = new FhirString(source.Calls.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
-                    .. settingOf?.Invoke(source.OdsCode) is { } setting ? new[] { new AuditEvent.DetailComponent { Type = SettingDetail, Value = new FhirString(setting.ToString()) } } : [],
-                ],
-            });
+                Detail(json, SettingDetail, setting.ToString());
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
         }
 
-        return audit;
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <paramref name="entry"/> as the SDK reads the line the log stores (with an all-zero link), for code that wants
+    /// the resource itself: validation against WCR-AuditEvent, reports over generated logs.
+    /// </summary>
+    public static AuditEvent Create(AuditEntry entry)
+    {
+        var line = new ArrayBufferWriter<byte>(2048);
+        using (var json = new Utf8JsonWriter(line))
+        {
+            Write(json, entry, new byte[32]);
+        }
+
+        return JsonSerializer.Deserialize<AuditEvent>(line.WrittenSpan, FhirJson.OwnOutput)!;
+    }
+
+    /// <inheritdoc cref="Create(AuditEntry)"/>
+    public static AuditEvent Create(AccessAudit access, DateTimeOffset recorded, string instanceId, Func<string, OrganisationKind?>? settingOf = null) =>
+        Create(new AuditEntry(access, recorded, instanceId, settingOf));
+
+    private static void Coding(Utf8JsonWriter json, string system, string code, string? display)
+    {
+        json.WriteStartObject();
+        json.WriteString("system"u8, system);
+        json.WriteString("code"u8, code);
+        Text(json, "display"u8, display);
+        json.WriteEndObject();
+    }
+
+    /// <summary>A CodeableConcept of one coding; its words go in <c>text</c>, as the agents have always been written.</summary>
+    private static void Concept(Utf8JsonWriter json, string system, string code, string? text)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("coding"u8);
+        Coding(json, system, code, null);
+        json.WriteEndArray();
+        Text(json, "text"u8, text);
+        json.WriteEndObject();
+    }
+
+    private static void IdentifierProperty(Utf8JsonWriter json, string system, string value)
+    {
+        json.WriteStartObject("identifier"u8);
+        json.WriteString("system"u8, system);
+        json.WriteString("value"u8, value);
+        json.WriteEndObject();
+    }
+
+    private static void EntityKind(Utf8JsonWriter json, string typeCode, string typeDisplay, string roleCode, string roleDisplay)
+    {
+        json.WritePropertyName("type"u8);
+        Coding(json, EntityType, typeCode, typeDisplay);
+        json.WritePropertyName("role"u8);
+        Coding(json, ObjectRole, roleCode, roleDisplay);
+    }
+
+    private static void Detail(Utf8JsonWriter json, string type, string value)
+    {
+        json.WriteStartObject();
+        json.WriteString("type"u8, type);
+        json.WriteString("valueString"u8, value);
+        json.WriteEndObject();
+    }
+
+    /// <summary>A string element, left out when empty: FHIR has no empty strings, and the log's reader would refuse the line.</summary>
+    private static void Text(Utf8JsonWriter json, ReadOnlySpan<byte> name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            json.WriteString(name, value);
+        }
     }
 
     /// <summary>The channel as the audit log writes it.</summary>

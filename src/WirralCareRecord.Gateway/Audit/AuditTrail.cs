@@ -19,11 +19,11 @@ public sealed partial class AuditTrail(
     public async Task RecordAsync(AccessAudit access, CancellationToken cancellationToken)
     {
         var organisations = registry.Current;
-        var auditEvent = AuditEventFactory.Create(access, time.GetUtcNow(), options.Value.InstanceId, ods => organisations.Find(ods)?.Kind);
+        var entry = new AuditEntry(access, time.GetUtcNow(), options.Value.InstanceId, ods => organisations.Find(ods)?.Kind);
         var started = time.GetTimestamp();
         try
         {
-            await store.AppendAsync(auditEvent, cancellationToken);
+            await store.AppendAsync(entry, cancellationToken);
             telemetry.RecordAuditWrite(time.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

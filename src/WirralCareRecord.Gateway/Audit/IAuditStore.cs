@@ -9,10 +9,11 @@ namespace WirralCareRecord.Gateway.Audit;
 public interface IAuditStore
 {
     /// <summary>
-    /// Stores the event, chained to the one before it in its blob (the event gains the chain extension). Concurrent
-    /// callers share one write; each returns when that write is acknowledged, or throws what it failed with.
+    /// Stores the access as an AuditEvent, chained to the one before it in its blob (the event carries the chain
+    /// extension). Concurrent callers share one write; each returns when that write is acknowledged, or throws what it
+    /// failed with.
     /// </summary>
-    Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+    Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken);
 
     /// <summary>Throws unless the store can be written now; for the readiness check, writes no event.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Hl7.Fhir.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -62,9 +61,9 @@ internal sealed class AuditRig : IAsyncDisposable
 
     public StoryOnceReports Reports { get; }
 
-    /// <summary>A federated read's AuditEvent, recorded at <paramref name="recorded"/>; <paramref name="n"/> tells events apart.</summary>
-    public static AuditEvent Event(int n, DateTimeOffset recorded, string instance = "gw-1", string nhs = "9000000009") =>
-        AuditEventFactory.Create(
+    /// <summary>A federated read's audit entry, recorded at <paramref name="recorded"/>; <paramref name="n"/> tells events apart.</summary>
+    public static AuditEntry Event(int n, DateTimeOffset recorded, string instance = "gw-1", string nhs = "9000000009") =>
+        new(
             new AccessAudit(
                 AccessKind.FederatedRead,
                 "corr-" + n.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -84,7 +84,7 @@ internal static class GeneratedLog
         return accesses;
     }
 
-    public static AuditEvent ToEvent(GeneratedAccess access, int n)
+    public static AuditEntry ToEntry(GeneratedAccess access, int n)
     {
         var request = access.Kind switch
         {
@@ -107,7 +107,7 @@ internal static class GeneratedLog
             [.. access.Sources.Select(s => new SourceAuditEntry(s.Ods, s.Outcome, s.Outcome == "returned" ? 3 : 0, 0, 1))],
             access.BreakGlass ? "Unconscious patient in ED, no other history" : null,
             access.Kind == AccessKind.AdminAction ? "Organization/N85001" : null);
-        return AuditEventFactory.Create(audit, access.Recorded, "generator", ods => Organisations.FirstOrDefault(o => o.OdsCode == ods)?.Kind);
+        return new AuditEntry(audit, access.Recorded, "generator", ods => Organisations.FirstOrDefault(o => o.OdsCode == ods)?.Kind);
     }
 
     private static GeneratedAccess Federated(DateTimeOffset recorded, string user, string ods, string nhs, bool breakGlass, Random random)

@@ -56,7 +56,7 @@ public sealed class MonthRollupTests : IDisposable
         var late = new GeneratedAccess(
             new DateTimeOffset(LateDay.ToDateTime(new TimeOnly(23, 59)), TimeSpan.Zero), AccessKind.FederatedRead, 200, "late-user", "N85001",
             "9001089011", false, [("RBL", "returned"), ("N85001", "returned")]);
-        await rig.Log.AppendAsync(GeneratedLog.ToEvent(late, 90_000), default);
+        await rig.Log.AppendAsync(GeneratedLog.ToEntry(late, 90_000), default);
         var sealedStill = Row(await CsvAsync(other, First, Last, ReportGrouping.Month), "2026-10", "all");
         await rig.Rollups.RebuildAsync(LateDay, default);
         var after = Row(await CsvAsync(other, First, Last, ReportGrouping.Month), "2026-10", "all");
@@ -149,7 +149,7 @@ public sealed class MonthRollupTests : IDisposable
         var n = 0;
         foreach (var day in accesses.GroupBy(a => a.Recorded.Date))
         {
-            await Task.WhenAll(day.Select(a => rig.Log.AppendAsync(GeneratedLog.ToEvent(a, n++), default)));
+            await Task.WhenAll(day.Select(a => rig.Log.AppendAsync(GeneratedLog.ToEntry(a, n++), default)));
         }
 
         return accesses;

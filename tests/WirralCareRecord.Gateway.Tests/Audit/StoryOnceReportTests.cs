@@ -199,7 +199,7 @@ public sealed class StoryOnceReportTests(ITestOutputHelper output) : IDisposable
         var n = 0;
         foreach (var day in accesses.GroupBy(a => a.Recorded.Date))
         {
-            await Task.WhenAll(day.Select(a => store.AppendAsync(GeneratedLog.ToEvent(a, n++), default)));
+            await Task.WhenAll(day.Select(a => store.AppendAsync(GeneratedLog.ToEntry(a, n++), default)));
         }
 
         return (host, accesses);

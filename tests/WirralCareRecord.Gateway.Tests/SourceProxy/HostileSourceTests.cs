@@ -203,7 +203,13 @@ public sealed class HostileSourceTests : IDisposable
         var body = new StringBuilder(head[..cut]).Append(",\"padding\":\"").Append('x', 40 * 1024 * 1024).Append("\"}").ToString();
         _acute.Server.Given(Request.Create().UsingGet().WithPath("/fhir/Condition").WithParam("patient", "pas-1")).AtPriority(0)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/fhir+json").WithBody(body));
-        using var host = new GatewayHost(_issuer, [_acute], settings: new() { ["Federation:MaxSourceResponseBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        // A generous source timeout: WireMock writing 40 MB on a loaded machine can take longer than the default, and
+        // this test is about the size cap, not the clock.
+        using var host = new GatewayHost(
+            _issuer,
+            [_acute],
+            registry => registry.Organisations.Single(o => o.OdsCode == "RBL").TimeoutSeconds = 120,
+            settings: new() { ["Federation:MaxSourceResponseBytes"] = (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var client = host.CreateClient(_issuer.CreateToken());
 
         using var route = await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-1");

@@ -10,8 +10,38 @@ public class ProfileDefinitionTests
 {
     private const string CanonicalBase = "https://fhir.wirralcarerecord.nhs.uk";
 
-    public static TheoryData<string> ProfileFiles() =>
-        [.. Directory.EnumerateFiles(Definitions.Profiles, "*.json").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
+    public static TheoryData<string> ProfileFiles() => FilesLike("StructureDefinition-WCR-*.json");
+
+    public static TheoryData<string> ExtensionFiles() => FilesLike("StructureDefinition-wcr-*.json");
+
+    [Fact]
+    public void ProfilesFolder_HoldsOnlyProfilesAndExtensions()
+    {
+        // Act
+        var files = FilesLike("*.json");
+
+        // Assert: a file named any other way would be checked by neither set of tests below.
+        Assert.Equal(files.Count, ProfileFiles().Count + ExtensionFiles().Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(ExtensionFiles))]
+    public void WirralExtension_IsNamedByConventionAndCompiles(string file)
+    {
+        // Arrange
+        var extension = Read<StructureDefinition>(file);
+
+        // Act
+        var generated = Assert.IsType<StructureDefinition>(Definitions.Engine.Resolve(extension.Url!));
+
+        // Assert
+        Assert.Equal($"StructureDefinition-{extension.Id}.json", file);
+        Assert.Equal($"{CanonicalBase}/StructureDefinition/{extension.Id}", extension.Url);
+        Assert.Equal("Extension", extension.Type);
+        Assert.Equal(StructureDefinition.TypeDerivationRule.Constraint, extension.Derivation);
+        Assert.NotEmpty(extension.Context);
+        Assert.True(generated.Snapshot!.Element.Count > extension.Differential.Element.Count);
+    }
 
     [Theory]
     [MemberData(nameof(ProfileFiles))]
@@ -128,4 +158,7 @@ public class ProfileDefinitionTests
 
     private static T ReadConformance<T>(string file) where T : Resource =>
         Assert.IsType<T>(JsonSerializer.Deserialize<Resource>(File.ReadAllText(Path.Combine(Gateway.Validation.ValidationOptions.Conformance, file)), FhirJson.Strict));
+
+    private static TheoryData<string> FilesLike(string pattern) =>
+        [.. Directory.EnumerateFiles(Definitions.Profiles, pattern).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)];
 }

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Hl7.Fhir.Model;
 
 namespace WirralCareRecord.Gateway.Audit;
 
@@ -23,10 +22,6 @@ public static class AuditChain
 
     /// <summary>The hash a line passes on to the next: over its bytes as stored, without the newline.</summary>
     public static byte[] HashOf(ReadOnlySpan<byte> line) => SHA256.HashData(line);
-
-    /// <summary>Links <paramref name="auditEvent"/> to the line before it.</summary>
-    public static void Link(AuditEvent auditEvent, byte[] previousHash) =>
-        auditEvent.SetExtension(PreviousHashUrl, new Base64Binary(previousHash));
 
     /// <summary>
     /// The id and previous hash written in a stored line, read with a plain JSON reader rather than the FHIR parser so a

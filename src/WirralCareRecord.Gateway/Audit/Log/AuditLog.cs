@@ -59,9 +59,9 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    public async Task AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    public async Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
-        var pending = new Pending(auditEvent);
+        var pending = new Pending(entry);
         _telemetry.AuditQueueChanged(1);
         try
         {
@@ -109,7 +109,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             }
 
             _telemetry.AuditQueueChanged(-batch.Count);
-            foreach (var hour in batch.GroupBy(p => HourOf(p.Event)))
+            foreach (var hour in batch.GroupBy(p => HourOf(p.Entry)))
             {
                 var events = hour.ToList();
                 try
@@ -137,6 +137,8 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
     {
         var next = 0;
         var block = new ArrayBufferWriter<byte>();
+        var line = new ArrayBufferWriter<byte>(4096);
+        using var json = new Utf8JsonWriter(line);
         while (next < events.Count)
         {
             if (!_open.TryGetValue(hour, out var blob) || blob.Appends >= _options.MaxAppendsPerBlob)
@@ -153,16 +155,18 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             var hash = blob.LastHash;
             while (next < events.Count)
             {
-                AuditChain.Link(events[next].Event, hash);
-                var line = FhirJson.SerializeToUtf8(events[next].Event);
-                if (next > first && block.WrittenCount + line.Length + 1 > MaxBlockBytes)
+                line.ResetWrittenCount();
+                json.Reset(line);
+                AuditEventFactory.Write(json, events[next].Entry, hash);
+                json.Flush();
+                if (next > first && block.WrittenCount + line.WrittenCount + 1 > MaxBlockBytes)
                 {
                     break;
                 }
 
-                block.Write(line);
+                block.Write(line.WrittenSpan);
                 block.Write(NewLine);
-                hash = AuditChain.HashOf(line);
+                hash = AuditChain.HashOf(line.WrittenSpan);
                 next++;
             }
 
@@ -258,15 +262,15 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         }
     }
 
-    private (DateOnly Day, int Hour) HourOf(AuditEvent auditEvent)
+    private static (DateOnly Day, int Hour) HourOf(AuditEntry entry)
     {
-        var recorded = (auditEvent.Recorded ?? _time.GetUtcNow()).ToUniversalTime();
+        var recorded = entry.Recorded.ToUniversalTime();
         return (DateOnly.FromDateTime(recorded.UtcDateTime), recorded.Hour);
     }
 
-    private sealed class Pending(AuditEvent auditEvent)
+    private sealed class Pending(AuditEntry entry)
     {
-        public AuditEvent Event { get; } = auditEvent;
+        public AuditEntry Entry { get; } = entry;
 
         public TaskCompletionSource Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
