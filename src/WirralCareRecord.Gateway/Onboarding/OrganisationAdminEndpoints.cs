@@ -359,6 +359,8 @@ internal static class OrganisationAdminEndpoints
     private static string? IssuerProblem(string issuer, string odsCode, RegistrySnapshot registry, SourceConnectionRule urls) =>
         // The same rule the launch applies to the issuer before trusting it: https, or http only where sources may be.
         urls.Problem(issuer) is { } problem ? "recordSystem.issuer: " + problem
+        // A name before an @ reads as the host to a person checking the proposal, and is not one.
+        : new Uri(issuer).UserInfo.Length > 0 ? $"recordSystem.issuer '{Bounded(issuer)}' must not carry user information (a name before @)."
         // A launch must name exactly one organisation, or the wrong organisation's agreements would apply.
         : registry.Organisations.FirstOrDefault(o => !string.Equals(o.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase) && o.RecordSystem?.Issued(issuer) == true) is { } holder
             ? $"recordSystem.issuer is already {holder.OdsCode}'s record system."
