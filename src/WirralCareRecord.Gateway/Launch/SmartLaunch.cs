@@ -134,6 +134,15 @@ internal sealed partial class SmartLaunch(
             return Problem(LaunchProblem.Expired);
         }
 
+        // Trusted only while the registry still gives the organisation this record system: a launch started before an
+        // approved record system change must not finish on the issuer it replaced.
+        if (registry.Current.Find(pending.OdsCode)?.RecordSystem is not { } current || !current.Issued(pending.Issuer)
+            || !string.Equals(current.ClientId, pending.ClientId, StringComparison.Ordinal))
+        {
+            Log.UnknownIssuer(logger, context.CorrelationId());
+            return Problem(LaunchProblem.UnknownIssuer);
+        }
+
         if (!string.IsNullOrEmpty(error) || string.IsNullOrEmpty(code))
         {
             Log.Declined(logger, pending.OdsCode, context.CorrelationId());

@@ -78,12 +78,23 @@ public sealed record SourceConnection(Uri FhirBaseUrl, SourceAuthentication Auth
 }
 
 /// <summary>
-/// A connection change one administrator has proposed and another must approve (the two-person rule). Until then the
-/// organisation keeps its current connection.
+/// A connection or record system change one administrator has proposed and another must approve (the two-person
+/// rule). Until then the organisation keeps its current connection, and context launches trust its current record
+/// system only.
 /// </summary>
 /// <param name="ProposedBy">The proposer's user id: the one person who may not approve it.</param>
 /// <param name="ProposedByName">The proposer as the history shows them.</param>
-public sealed record ProposedConnectionChange(string Id, SourceConnection Connection, string ProposedBy, string ProposedByName, DateTimeOffset ProposedAt, IReadOnlyList<string> Changes);
+public sealed record ProposedConnectionChange(string Id, SourceConnection Connection, string ProposedBy, string ProposedByName, DateTimeOffset ProposedAt, IReadOnlyList<string> Changes)
+{
+    /// <summary>
+    /// The record system the organisation would have; null when the proposal leaves it as it is. The issuer decides
+    /// whose id_tokens a context launch as this organisation's clinicians trusts, so it needs a second administrator too.
+    /// </summary>
+    public RecordSystemChange? RecordSystem { get; init; }
+}
+
+/// <summary>A proposed record system: <paramref name="To"/> null removes the organisation's record system.</summary>
+public sealed record RecordSystemChange(RecordSystem? To);
 
 /// <summary>An organisation in the registry: a possible source of records and a possible consumer of them.</summary>
 /// <param name="OdsCode">The organisation's ODS code, upper case (e.g. <c>N85001</c>, <c>RBL</c>).</param>

@@ -8,7 +8,7 @@ namespace WirralCareRecord.Gateway.Onboarding;
 /// <summary>What an admin sends to register or update an organisation.</summary>
 /// <param name="RecordSystem">
 /// The organisation's own record system, from which clinicians open the record by SMART context launch; null for none
-/// (on PUT, null removes it, as for every other detail).
+/// (on PUT, null removes it). On an organisation past Registered a change is proposed for a second administrator.
 /// </param>
 public sealed record OrganisationRequest(
     string? OdsCode,
@@ -28,7 +28,7 @@ public sealed record TransitionRequest(LifecycleState To, string Reason);
 /// <summary>The designated test patient the flow test fetches (one of <c>Registry:TestPatients</c>; the first when not given).</summary>
 public sealed record FlowTestRequest(string? TestNhsNumber = null);
 
-/// <summary>A decision on a proposed connection change, and why.</summary>
+/// <summary>A decision on a proposed connection or record system change, and why.</summary>
 /// <param name="ProposalId">The proposal decided on, as the approver read it: a newer proposal is never approved by mistake.</param>
 public sealed record ConnectionDecisionRequest(string ProposalId, string Reason);
 
@@ -63,6 +63,8 @@ public sealed record OrganisationView(
 /// history. Every change needs If-Match with the organisation's ETag. A change to the connection (base URL, authentication,
 /// token endpoint, secret or certificate name) of an organisation that has been flow-tested is only proposed: a second
 /// administrator approves it, and the organisation is out of service until a flow test of the new connection passes.
+/// A change to the record system (whose issuer a context launch trusts) of an organisation past Registered is proposed
+/// the same way; approving it leaves the organisation in service.
 /// </summary>
 internal static class OrganisationAdminEndpoints
 {
@@ -72,8 +74,8 @@ internal static class OrganisationAdminEndpoints
         organisations.MapGet("/", List).WithSummary("Organisations, filtered by phase, state or kind");
         organisations.MapGet("/{odsCode}", Get).WithSummary("One organisation, with its ETag");
         organisations.MapPost("/", RegisterAsync).WithSummary("Register an organisation (it starts Registered)");
-        organisations.MapPut("/{odsCode}", UpdateAsync).WithSummary("Change an organisation's details (not its state); needs If-Match. A connection change of a flow-tested organisation is proposed (202) for a second admin to approve");
-        organisations.MapPost("/{odsCode}/connection-change/approve", ApproveConnectionChangeAsync).WithSummary("Approve another admin's proposed connection change; needs If-Match. The organisation is out of service until a flow test passes");
+        organisations.MapPut("/{odsCode}", UpdateAsync).WithSummary("Change an organisation's details (not its state); needs If-Match. A connection change of a flow-tested organisation, or a record system change of one past Registered, is proposed (202) for a second admin to approve");
+        organisations.MapPost("/{odsCode}/connection-change/approve", ApproveConnectionChangeAsync).WithSummary("Approve another admin's proposed connection or record system change; needs If-Match. A connection change puts the organisation out of service until a flow test passes");
         organisations.MapPost("/{odsCode}/connection-change/reject", RejectConnectionChangeAsync).WithSummary("Reject (or, as its proposer, withdraw) a proposed connection change; needs If-Match");
         organisations.MapPost("/{odsCode}/transitions", TransitionAsync).WithSummary("Move an organisation through the lifecycle");
         organisations.MapGet("/{odsCode}/history", History).WithSummary("Every change to the organisation: who, when, why");
@@ -133,24 +135,38 @@ internal static class OrganisationAdminEndpoints
             var requested = Build(request, current.OdsCode, current.State, registry, urls);
             var details = DetailChanges(current, requested);
             var connectionChanges = SourceConnection.Differences(current.Connection, requested.Connection);
-            if (connectionChanges.Count == 0)
+            var recordSystemChange = RecordSystemDifference(current.RecordSystem, requested.RecordSystem);
+            var proposeConnection = connectionChanges.Count > 0 && NeedsSecondAdmin(current.State);
+            var proposeRecordSystem = recordSystemChange is not null && RecordSystemNeedsSecondAdmin(current.State);
+
+            // What one administrator may change alone is applied now; the rest waits for a second administrator.
+            var direct = Details(current, requested);
+            var directChanges = new List<string>(details);
+            var action = "details updated";
+            if (connectionChanges.Count > 0 && !proposeConnection)
             {
-                if (details.Count == 0)
+                // Never flow-tested: nothing reads it yet, but any old flow test was of the old connection.
+                direct = direct with { FhirBaseUrl = requested.FhirBaseUrl, Authentication = requested.Authentication, LastFlowTest = null };
+                directChanges.InsertRange(0, connectionChanges);
+                action = "connection changed";
+            }
+
+            if (recordSystemChange is not null && !proposeRecordSystem)
+            {
+                direct = direct with { RecordSystem = requested.RecordSystem };
+                directChanges.Add(recordSystemChange);
+            }
+
+            if (!proposeConnection && !proposeRecordSystem)
+            {
+                if (directChanges.Count == 0)
                 {
                     throw RegistryRefusal.Invalid(["Nothing would change."]);
                 }
 
                 return registry.With(
-                    Details(current, requested),
-                    new RegistryChange($"Organization/{current.OdsCode}", "details updated", actions.Now, actions.Actor(context), string.Join("; ", details)));
-            }
-
-            if (!NeedsSecondAdmin(current.State))
-            {
-                // Never flow-tested: nothing reads it yet, but any old flow test was of the old connection.
-                return registry.With(
-                    Details(current, requested) with { FhirBaseUrl = requested.FhirBaseUrl, Authentication = requested.Authentication, LastFlowTest = null },
-                    new RegistryChange($"Organization/{current.OdsCode}", "connection changed", actions.Now, actions.Actor(context), string.Join("; ", [.. connectionChanges, .. details])));
+                    direct,
+                    new RegistryChange($"Organization/{current.OdsCode}", action, actions.Now, actions.Actor(context), string.Join("; ", directChanges)));
             }
 
             if (current.PendingConnectionChange is { } pending)
@@ -158,14 +174,24 @@ internal static class OrganisationAdminEndpoints
                 throw RegistryRefusal.Conflict([$"A connection change proposed by {pending.ProposedByName} ({pending.Id}) is waiting for approval; approve or reject it before proposing another."]);
             }
 
+            var proposedChanges = new List<string>(proposeConnection ? connectionChanges : []);
+            if (proposeRecordSystem)
+            {
+                proposedChanges.Add(recordSystemChange!);
+            }
+
             var proposal = new ProposedConnectionChange(
-                $"cc-{actions.Now.UtcDateTime:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}", requested.Connection, actions.ActorId(context), actions.Actor(context), actions.Now, connectionChanges);
+                $"cc-{actions.Now.UtcDateTime:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
+                proposeConnection ? requested.Connection : direct.Connection, actions.ActorId(context), actions.Actor(context), actions.Now, proposedChanges)
+            {
+                RecordSystem = proposeRecordSystem ? new RecordSystemChange(requested.RecordSystem) : null,
+            };
             proposed = true;
             return registry.With(
-                Details(current, requested) with { PendingConnectionChange = proposal },
+                direct with { PendingConnectionChange = proposal },
                 new RegistryChange(
                     $"Organization/{current.OdsCode}", "connection change proposed", actions.Now, actions.Actor(context),
-                    $"{proposal.Id}, waiting for a second administrator: {string.Join("; ", connectionChanges)}" + (details.Count > 0 ? $". Also updated: {string.Join("; ", details)}" : "")));
+                    $"{proposal.Id}, waiting for a second administrator: {string.Join("; ", proposedChanges)}" + (directChanges.Count > 0 ? $". Also updated: {string.Join("; ", directChanges)}" : "")));
         }, describe: next => Describe(next, odsCode));
         var organisation = updated.Find(odsCode)!;
         context.Response.Headers.ETag = organisation.ETag;
@@ -178,7 +204,15 @@ internal static class OrganisationAdminEndpoints
     private static bool NeedsSecondAdmin(LifecycleState state) =>
         state is LifecycleState.FlowTested or LifecycleState.Pilot or LifecycleState.Live or LifecycleState.Suspended;
 
-    private static async Task<Ok<OrganisationView>> ApproveConnectionChangeAsync(string odsCode, ConnectionDecisionRequest request, AdminActions actions, HttpContext context)
+    /// <summary>
+    /// Organisations whose record system needs a second administrator to change: every one that has signed an agreement.
+    /// A consumer views shared records from AgreementSigned on (<c>SharingRules.StandingProblem</c>), without ever being
+    /// flow-tested, and a context launch from its record system signs someone in as its clinician; only a Registered
+    /// organisation's clinicians can view nothing yet.
+    /// </summary>
+    private static bool RecordSystemNeedsSecondAdmin(LifecycleState state) => state is not LifecycleState.Registered;
+
+    private static async Task<Ok<OrganisationView>> ApproveConnectionChangeAsync(string odsCode, ConnectionDecisionRequest request, AdminActions actions, SourceConnectionRule urls, HttpContext context)
     {
         var ifMatch = context.Request.Headers.IfMatch.ToString();
         var reason = request.Reason?.Trim() ?? "";
@@ -193,20 +227,29 @@ internal static class OrganisationAdminEndpoints
             }
 
             CheckReason(reason);
+            if (pending.RecordSystem?.To is { } recordSystem && IssuerProblem(recordSystem.Issuer, current.OdsCode, registry, urls) is { } issuerProblem)
+            {
+                // Checked again now: the rule or the other organisations' record systems may have changed since the proposal.
+                throw RegistryRefusal.Conflict([$"{pending.Id} cannot be approved: {issuerProblem} Reject it and propose the change again."]);
+            }
+
             var by = actions.Actor(context);
+            var connectionChanged = SourceConnection.Differences(current.Connection, pending.Connection).Count > 0;
             var changed = current with
             {
                 FhirBaseUrl = pending.Connection.FhirBaseUrl,
                 Authentication = pending.Connection.Authentication,
                 PendingConnectionChange = null,
-                LastFlowTest = null,
+                LastFlowTest = connectionChanged ? null : current.LastFlowTest,
+                RecordSystem = pending.RecordSystem is { } system ? system.To : current.RecordSystem,
             };
             var history = new List<RegistryChange>
             {
                 new($"Organization/{current.OdsCode}", "connection change approved", actions.Now, by,
                     $"{pending.Id} proposed by {pending.ProposedByName}: {string.Join("; ", pending.Changes)}. {reason}"),
             };
-            if (current.State is LifecycleState.Pilot or LifecycleState.Live)
+            // The record system is not the source: a change to it alone leaves the organisation in service.
+            if (connectionChanged && current.State is LifecycleState.Pilot or LifecycleState.Live)
             {
                 changed = changed with { State = LifecycleState.Suspended, ResumeAfterFlowTest = current.State };
                 history.Add(new($"Organization/{current.OdsCode}", "transition", actions.Now, by,
@@ -262,7 +305,7 @@ internal static class OrganisationAdminEndpoints
             ? $"{change.Action}: {change.Reason}"
             : null;
 
-    /// <summary><paramref name="current"/> with the details (not the connection, state or flow test) of <paramref name="requested"/>.</summary>
+    /// <summary><paramref name="current"/> with the details (not the connection, record system, state or flow test) of <paramref name="requested"/>.</summary>
     private static Organisation Details(Organisation current, Organisation requested) => current with
     {
         Name = requested.Name,
@@ -271,7 +314,6 @@ internal static class OrganisationAdminEndpoints
         Timeout = requested.Timeout,
         StaffCount = requested.StaffCount,
         Contacts = requested.Contacts,
-        RecordSystem = requested.RecordSystem,
     };
 
     private static List<string> DetailChanges(Organisation from, Organisation to)
@@ -292,7 +334,6 @@ internal static class OrganisationAdminEndpoints
         Compare("phase", from.Phase, to.Phase);
         Compare("timeoutSeconds", from.Timeout?.TotalSeconds, to.Timeout?.TotalSeconds);
         Compare("staffCount", from.StaffCount, to.StaffCount);
-        Compare("recordSystem", Describe(from.RecordSystem), Describe(to.RecordSystem));
         if (!from.Contacts.SequenceEqual(to.Contacts))
         {
             changes.Add($"contacts: {from.Contacts.Count} → {to.Contacts.Count}");
@@ -301,7 +342,29 @@ internal static class OrganisationAdminEndpoints
         return changes;
     }
 
+    /// <summary><c>recordSystem: old → new</c>, or null when it does not change.</summary>
+    private static string? RecordSystemDifference(RecordSystem? from, RecordSystem? to)
+    {
+        var b = Describe(from) ?? "(none)";
+        var a = Describe(to) ?? "(none)";
+        return string.Equals(b, a, StringComparison.Ordinal) ? null : $"recordSystem: {b} → {a}";
+    }
+
     private static string? Describe(RecordSystem? system) => system is null ? null : $"{system.Issuer} (client {system.ClientId})";
+
+    /// <summary>
+    /// Why <paramref name="issuer"/> cannot be <paramref name="odsCode"/>'s record system, or null: the launch's own rule
+    /// for the issuer, and one organisation per issuer. Checked on every change and again when a proposal is approved.
+    /// </summary>
+    private static string? IssuerProblem(string issuer, string odsCode, RegistrySnapshot registry, SourceConnectionRule urls) =>
+        // The same rule the launch applies to the issuer before trusting it: https, or http only where sources may be.
+        urls.Problem(issuer) is { } problem ? "recordSystem.issuer: " + problem
+        // A name before an @ reads as the host to a person checking the proposal, and is not one.
+        : new Uri(issuer).UserInfo.Length > 0 ? $"recordSystem.issuer '{Bounded(issuer)}' must not carry user information (a name before @)."
+        // A launch must name exactly one organisation, or the wrong organisation's agreements would apply.
+        : registry.Organisations.FirstOrDefault(o => !string.Equals(o.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase) && o.RecordSystem?.Issued(issuer) == true) is { } holder
+            ? $"recordSystem.issuer is already {holder.OdsCode}'s record system."
+            : null;
 
     private static string Bounded(string value) => value.Length <= 80 ? value : value[..80] + "…";
 
@@ -453,15 +516,9 @@ internal static class OrganisationAdminEndpoints
         var recordSystem = request.RecordSystem is { } system ? new RecordSystem(system.Issuer?.Trim().TrimEnd('/') ?? "", system.ClientId?.Trim() ?? "") : null;
         if (recordSystem is not null)
         {
-            // The same rule the launch applies to the issuer before trusting it: https, or http only where sources may be.
-            if (urls.Problem(recordSystem.Issuer) is { } issuerProblem)
+            if (IssuerProblem(recordSystem.Issuer, odsCode, registry, urls) is { } issuerProblem)
             {
-                problems.Add("recordSystem.issuer: " + issuerProblem);
-            }
-            else if (registry.Organisations.FirstOrDefault(o => !string.Equals(o.OdsCode, odsCode, StringComparison.OrdinalIgnoreCase) && o.RecordSystem?.Issued(recordSystem.Issuer) == true) is { } holder)
-            {
-                // A launch must name exactly one organisation, or the wrong organisation's agreements would apply.
-                problems.Add($"recordSystem.issuer is already {holder.OdsCode}'s record system.");
+                problems.Add(issuerProblem);
             }
 
             if (recordSystem.ClientId.Length is 0 or > 200 || !recordSystem.ClientId.All(c => c is > ' ' and < (char)127))
