@@ -91,6 +91,13 @@ public sealed record ProposedConnectionChange(string Id, SourceConnection Connec
     /// whose id_tokens a context launch as this organisation's clinicians trusts, so it needs a second administrator too.
     /// </summary>
     public RecordSystemChange? RecordSystem { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="Connection"/> is proposed; false when only the record system is, and the connection may still
+    /// be changed directly meanwhile (never flow-tested), so approval must not put back the one copied at proposal.
+    /// Proposals stored before record systems could be proposed always carried a connection.
+    /// </summary>
+    public bool ProposesConnection { get; init; } = true;
 }
 
 /// <summary>A proposed record system: <paramref name="To"/> null removes the organisation's record system.</summary>

@@ -185,6 +185,7 @@ internal static class OrganisationAdminEndpoints
                 proposeConnection ? requested.Connection : direct.Connection, actions.ActorId(context), actions.Actor(context), actions.Now, proposedChanges)
             {
                 RecordSystem = proposeRecordSystem ? new RecordSystemChange(requested.RecordSystem) : null,
+                ProposesConnection = proposeConnection,
             };
             proposed = true;
             return registry.With(
@@ -234,11 +235,12 @@ internal static class OrganisationAdminEndpoints
             }
 
             var by = actions.Actor(context);
-            var connectionChanged = SourceConnection.Differences(current.Connection, pending.Connection).Count > 0;
+            var connection = pending.ProposesConnection ? pending.Connection : current.Connection;
+            var connectionChanged = SourceConnection.Differences(current.Connection, connection).Count > 0;
             var changed = current with
             {
-                FhirBaseUrl = pending.Connection.FhirBaseUrl,
-                Authentication = pending.Connection.Authentication,
+                FhirBaseUrl = connection.FhirBaseUrl,
+                Authentication = connection.Authentication,
                 PendingConnectionChange = null,
                 LastFlowTest = connectionChanged ? null : current.LastFlowTest,
                 RecordSystem = pending.RecordSystem is { } system ? system.To : current.RecordSystem,

@@ -262,6 +262,30 @@ public sealed class RecordSystemApprovalTests : IDisposable
         Assert.Null(removal.PendingConnectionChange.RecordSystem.To);
     }
 
+    [Fact]
+    public async Task RecordSystemApproval_AfterADirectConnectionChange_KeepsTheNewConnection()
+    {
+        // Arrange: a record system proposed for a never-flow-tested consumer, whose connection one admin may still change alone.
+        using var host = Host();
+        var alice = Admin(host, "admin-alice");
+        var bob = Admin(host, "admin-bob");
+        const string NewIssuer = "https://ehr.replacement.example/fhir";
+        var proposed = await Put(alice, Hillside, new OrganisationRequest(Hillside, "Hillside Practice", OrganisationKind.GpPractice, "http://127.0.0.1:9/fhir", 1,
+            RecordSystem: new RecordSystem(NewIssuer, "wcr")), await alice.ETagAsync(Hillside)).ExpectAsync<OrganisationView>(HttpStatusCode.Accepted);
+        await Put(alice, Hillside, new OrganisationRequest(Hillside, "Hillside Practice", OrganisationKind.GpPractice, "http://127.0.0.1:10/fhir", 1,
+            RecordSystem: new RecordSystem(HillsideIssuer, "wcr")), await alice.ETagAsync(Hillside)).ExpectAsync<OrganisationView>(HttpStatusCode.OK);
+
+        // Act
+        var approved = bob.SendWithETagAsync(HttpMethod.Post, Hillside, $"/admin/organisations/{Hillside}/connection-change/approve",
+            new ConnectionDecisionRequest(proposed.PendingConnectionChange!.Id, "New record system checked with the supplier"), await bob.ETagAsync(Hillside));
+
+        // Assert: the record system is the proposed one, and the connection is not put back to the one copied at proposal.
+        var organisation = await approved.ExpectAsync<OrganisationView>(HttpStatusCode.OK);
+        Assert.Equal(NewIssuer, organisation.RecordSystem?.Issuer);
+        Assert.Equal("http://127.0.0.1:10/fhir", organisation.FhirBaseUrl);
+        Assert.Equal(LifecycleState.AgreementSigned, organisation.State);
+    }
+
     public void Dispose()
     {
         _gp.Dispose();
