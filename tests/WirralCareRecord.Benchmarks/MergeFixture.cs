@@ -20,6 +20,8 @@ namespace WirralCareRecord.Benchmarks;
 /// </summary>
 public sealed class MergeFixture : IAsyncDisposable
 {
+    // As the gateway's: its default budget, far above what one merge holds.
+    private static readonly SourceBufferPool Buffers = new(Options.Create(new FederationOptions()));
     private readonly BenchSources _sources;
     private readonly FhirSourceClient _client;
     private readonly List<SourceGrant> _grants;
@@ -45,7 +47,7 @@ public sealed class MergeFixture : IAsyncDisposable
     {
         var sources = await BenchSources.StartAsync(1, TimeSpan.Zero);
         var recorded = new RecordingHandler();
-        var client = new FhirSourceClient(new Factory(recorded), Options.Create(new FederationOptions()), TimeProvider.System, NullLogger<FhirSourceClient>.Instance);
+        var client = new FhirSourceClient(new Factory(recorded), Options.Create(new FederationOptions()), Buffers, TimeProvider.System, NullLogger<FhirSourceClient>.Instance);
         var baseUrl = sources.Servers[0].Server.BaseUrl;
         var grants = Enumerable.Range(1, 3)
             .Select(i => new SourceGrant(new Organisation($"S0{i}", $"Source {i}", OrganisationKind.GpPractice, baseUrl, 1, LifecycleState.Live), new HashSet<string>(), ["WCR-DSA-BENCH"]))
@@ -72,7 +74,7 @@ public sealed class MergeFixture : IAsyncDisposable
             throw new InvalidOperationException($"A recorded source did not return the record: {answers.First(a => a.Outcome != SourceOutcome.Returned).Detail}");
         }
 
-        using var bundle = new PooledBufferWriter();
+        using var bundle = new PooledBufferWriter(Buffers);
         RecordBundleBuilder.Write(answers, "http://127.0.0.1:5080", "http://127.0.0.1:5080/fhir/Patient/$wcr-getrecord", DateTimeOffset.UtcNow, null, bundle);
         foreach (var answer in answers)
         {

@@ -15,7 +15,7 @@ public sealed record DemographicsAnswer(Patient? Patient, IReadOnlyList<string>?
 /// it which practice to ask; corroboration asks it to settle sources that disagree 1:1 on who the patient is. It never
 /// fails a read.
 /// </summary>
-internal sealed partial class DemographicsService(IHttpClientFactory httpClientFactory, IOptions<LocatorOptions> options, ILogger<DemographicsService> logger)
+internal sealed partial class DemographicsService(IHttpClientFactory httpClientFactory, IOptions<LocatorOptions> options, SourceAnswers.SourceBufferPool buffers, ILogger<DemographicsService> logger)
 {
     public const string HttpClientName = "demographics-service";
 
@@ -52,8 +52,8 @@ internal sealed partial class DemographicsService(IHttpClientFactory httpClientF
         try
         {
             var candidates = settings.DemographicsServiceLookup == DemographicsLookup.Read
-                ? [await FhirSourceClient.ReadAsync<Patient>(httpClientFactory.CreateClient(HttpClientName), $"{baseUrl}/Patient/{Uri.EscapeDataString(nhsNumber)}", correlationId, timeout.Token, request => request.Options.Set(PathHoldsPatientIdentifier, true))]
-                : (await FhirSourceClient.ReadAsync<Bundle>(httpClientFactory.CreateClient(HttpClientName), $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, timeout.Token))
+                ? [await FhirSourceClient.ReadAsync<Patient>(httpClientFactory.CreateClient(HttpClientName), buffers, $"{baseUrl}/Patient/{Uri.EscapeDataString(nhsNumber)}", correlationId, timeout.Token, request => request.Options.Set(PathHoldsPatientIdentifier, true))]
+                : (await FhirSourceClient.ReadAsync<Bundle>(httpClientFactory.CreateClient(HttpClientName), buffers, $"{baseUrl}/Patient?identifier={Uri.EscapeDataString(NhsNumber.System + "|" + nhsNumber)}", correlationId, timeout.Token))
                     .Entry.Select(e => e.Resource).OfType<Patient>().ToList();
 
             // The same rule as for sources: only a Patient carrying the NHS number itself counts (PDS answers a
@@ -63,7 +63,7 @@ internal sealed partial class DemographicsService(IHttpClientFactory httpClientF
             Log.Answered(logger, practices.Count, correlationId);
             return new DemographicsAnswer(match.Patient, practices);
         }
-        catch (Exception ex) when (ex is SourceFailureException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ex is SourceFailureException or SourceAnswers.SourceBuffersFullException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             Log.Failed(logger, ex is OperationCanceledException ? "timed out" : ex.Message, correlationId);
             return new DemographicsAnswer(null, null);

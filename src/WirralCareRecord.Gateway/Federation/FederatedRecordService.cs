@@ -7,6 +7,7 @@ using WirralCareRecord.Gateway.Authentication;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.PatientMatching;
+using WirralCareRecord.Gateway.SourceAnswers;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -52,6 +53,30 @@ internal sealed partial class FederatedRecordService(
     public async Task<IReadOnlyList<SourceResult>> FetchAsync(IReadOnlyList<SourceGrant> sources, string nhsNumber, string correlationId, CancellationToken cancellationToken, IReadOnlyList<string>? types = null, IReadProgress? progress = null)
     {
         var fetches = sources.Select(grant => FetchOneAsync(grant, nhsNumber, correlationId, types, cancellationToken)).ToArray();
+        try
+        {
+            return await GatherAsync(fetches, sources, progress);
+        }
+        catch
+        {
+            // The read was abandoned (the caller went away): what the sources that did answer kept goes back to the
+            // pool now, or its share of Federation:MaxBufferedSourceBytes would be lost for good.
+            await Task.WhenAll(fetches.Select(fetch => fetch.ContinueWith(
+                static done =>
+                {
+                    if (done.IsCompletedSuccessfully)
+                    {
+                        done.Result.Items.Dispose();
+                    }
+                },
+                TaskScheduler.Default)));
+
+            throw;
+        }
+    }
+
+    private async Task<SourceResult[]> GatherAsync(Task<SourceResult>[] fetches, IReadOnlyList<SourceGrant> sources, IReadProgress? progress)
+    {
         if (progress is not null)
         {
             // Reported after the fetches have started, so a slow reader of the progress never delays asking a source.
@@ -107,12 +132,13 @@ internal sealed partial class FederatedRecordService(
             var (outcome, detail) = ex switch
             {
                 SourceFailureException failure => (failure.Outcome, failure.Message),
+                SourceBuffersFullException busy => (SourceOutcome.Failed, busy.Message),
                 TimeoutRejectedException => (SourceOutcome.TimedOut, $"did not answer within {(grant.Source.Timeout ?? options.Value.SourceTimeout).TotalSeconds:0.##} s"),
                 BrokenCircuitException => (SourceOutcome.CircuitOpen, "has been failing, so it was not asked this time; it will be tried again shortly"),
                 HttpRequestException => (SourceOutcome.Failed, "could not be reached"),
                 _ => (SourceOutcome.Failed, "failed unexpectedly"),
             };
-            Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
+            Log.SourceFailed(logger, grant.Source.OdsCode, SourceResult.Code(outcome), calls.Count, time.GetElapsedTime(started).TotalMilliseconds, correlationId, ex is SourceFailureException or SourceBuffersFullException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
             Finish(activity, grant, outcome, calls, strategy, started, failed: true);
             return new SourceResult(grant, outcome, null, SourceAnswers.KeptResources.None, time.GetUtcNow(), detail, 0, calls.Count);
         }
@@ -158,7 +184,7 @@ internal sealed partial class FederatedRecordService(
                     BrokenCircuitException => SourceOutcome.CircuitOpen,
                     _ => SourceOutcome.Failed,
                 };
-                Log.LocateFailed(logger, source.OdsCode, SourceResult.Code(outcome), calls.Count, correlationId, ex is SourceFailureException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
+                Log.LocateFailed(logger, source.OdsCode, SourceResult.Code(outcome), calls.Count, correlationId, ex is SourceFailureException or SourceBuffersFullException or TimeoutRejectedException or BrokenCircuitException ? null : ex);
                 activity?.SetTag("wcr.source.outcome", SourceResult.Code(outcome));
                 activity?.SetStatus(ActivityStatusCode.Error);
                 return new LocateResult(source.OdsCode, outcome, [], calls.Count);

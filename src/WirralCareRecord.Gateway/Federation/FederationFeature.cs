@@ -10,6 +10,7 @@ public static class FederationFeature
     {
         builder.Services.AddValidatedOptions<FederationOptions>(FederationOptions.SectionName);
         builder.Services.AddSourceHttpClients();
+        builder.Services.AddSingleton<SourceAnswers.SourceBufferPool>();
         builder.Services.AddSingleton<FhirSourceClient>();
         builder.Services.AddSingleton<PublicBaseAddress>();
         builder.Services.AddSingleton<SourcePipelines>();

@@ -4,7 +4,7 @@ using WirralCareRecord.Gateway.Onboarding;
 namespace WirralCareRecord.Gateway.Federation;
 
 /// <summary>How the federated read talks to sources.</summary>
-public sealed class FederationOptions
+public sealed class FederationOptions : IValidatableObject
 {
     public const string SectionName = "Federation";
 
@@ -29,6 +29,19 @@ public sealed class FederationOptions
     public long MaxSourceResponseBytes { get; set; } = DefaultMaxSourceResponseBytes;
 
     public const long DefaultMaxSourceResponseBytes = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// The most bytes of source answers the whole gateway holds at once (answers being read, what was kept from them,
+    /// and what is being written back), over every read in flight. It bounds the gateway's memory whatever the load: a
+    /// read that finds it full waits (<see cref="SourceBufferWait"/>), then that source is reported busy (on the source
+    /// routes, 503 with Retry-After). Must leave room for one answer at the cap.
+    /// </summary>
+    [Range(1024 * 1024, long.MaxValue)]
+    public long MaxBufferedSourceBytes { get; set; } = 96 * 1024 * 1024;
+
+    /// <summary>How long reading an answer waits for room under <see cref="MaxBufferedSourceBytes"/> before giving up.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Federation:SourceBufferWait must be between 0 and 1 minute.")]
+    public TimeSpan SourceBufferWait { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Failures (errors, unreadable answers, timeouts) a source needs in the sampling window before its breaker may open.</summary>
     [Range(2, 1000)]
@@ -83,4 +96,15 @@ public sealed class FederationOptions
         "AllergyIntolerance", "Condition", "MedicationStatement", "MedicationRequest", "Encounter",
         "Observation", "Immunization", "Procedure", "DocumentReference",
     ];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A block more than the cap: an answer is refused only once a read has passed it, so one at the cap needs that much.
+        if (MaxBufferedSourceBytes < MaxSourceResponseBytes + SourceAnswers.SourceBufferPool.BlockSize)
+        {
+            yield return new ValidationResult(
+                $"Federation:MaxBufferedSourceBytes ({MaxBufferedSourceBytes}) must be at least Federation:MaxSourceResponseBytes ({MaxSourceResponseBytes}) plus 64 KB, or an answer the gateway allows could never be read.",
+                [nameof(MaxBufferedSourceBytes)]);
+        }
+    }
 }

@@ -16,7 +16,7 @@ namespace WirralCareRecord.Gateway.Federation;
 /// calls as the source supports (<see cref="FetchStrategy"/>), following <c>next</c> links. Anything the gateway cannot
 /// use is a <see cref="SourceFailureException"/>.
 /// </summary>
-internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, TimeProvider time, ILogger<FhirSourceClient> logger)
+internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFactory, IOptions<FederationOptions> options, SourceBufferPool buffers, TimeProvider time, ILogger<FhirSourceClient> logger)
 {
 
     /// <summary>
@@ -29,7 +29,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken, IReadOnlyList<string>? types = null)
     {
         var source = grant.Source;
-        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
+        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes, Buffers = buffers };
         var wanted = (types ?? options.Value.RecordTypes).Where(grant.Permits).ToList();
         var found = strategy == FetchStrategy.RevInclude && wanted.Count > 0
             ? await FindWithRevIncludeAsync(call, nhsNumber, wanted, cancellationToken)
@@ -55,7 +55,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// </summary>
     public async Task<(MatchOutcome Outcome, IReadOnlyList<string> RegisteredPractices)> LocateAsync(Organisation source, string nhsNumber, string correlationId, CallCounter calls, CancellationToken cancellationToken)
     {
-        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes };
+        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes, Buffers = buffers };
         var page = await GetPageAsync(call, HttpMethod.Get, $"{call.BaseUrl}/Patient?{IdentifierQuery(nhsNumber)}", null, strict: false, cancellationToken);
         var match = PatientMatcher.Match(MatchedPatients([page]), nhsNumber);
         return (match.Outcome, match.Patient is { } patient ? RegisteredPracticesOf(patient) : []);
@@ -247,7 +247,21 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     {
         var source = grant.Source;
         var scope = new PatientScope(nhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, new SourceLocation(source.FhirBaseUrl, ""), grant.Permits, labels);
-        var kept = new KeptResources();
+        var kept = new KeptResources(buffers);
+        try
+        {
+            return (kept, Keep(kept, scope, patientId, entries, source.OdsCode, correlationId));
+        }
+        catch
+        {
+            kept.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds to <paramref name="kept"/> what the rules allow; returns how many were withheld.</summary>
+    private int Keep(KeptResources kept, PatientScope scope, string patientId, IEnumerable<PageEntry> entries, string odsCode, string correlationId)
+    {
         var seen = new HashSet<(string?, string?)>();
         var withheld = 0;
         foreach (var (page, entry) in entries)
@@ -270,13 +284,13 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             if (decision == Withholding.NotThisPatient)
             {
                 // A source returning another person's data is a safety incident at that source: log it, without identifiers.
-                Log.WrongPatientItem(logger, source.OdsCode, facts.ResourceType ?? "resource", correlationId);
+                Log.WrongPatientItem(logger, odsCode, facts.ResourceType ?? "resource", correlationId);
             }
 
             withheld++;
         }
 
-        return (kept, withheld);
+        return withheld;
     }
 
     private readonly RestrictedLabels labels = new(options.Value.RestrictedLabels);
@@ -355,13 +369,13 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// <param name="configure">Marks the request before it is sent (e.g. to keep it out of traces).</param>
     public Task<T> ReadAsync<T>(string odsCode, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
         where T : Resource =>
-        ReadAsync<T>(httpClientFactory.CreateSourceClient(odsCode), url, correlationId, cancellationToken, configure);
+        ReadAsync<T>(httpClientFactory.CreateSourceClient(odsCode), buffers, url, correlationId, cancellationToken, configure);
 
     /// <summary>One resource from a FHIR server that is not a registry source (the demographics service), with <paramref name="client"/>.</summary>
-    public static async Task<T> ReadAsync<T>(HttpClient client, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
+    public static async Task<T> ReadAsync<T>(HttpClient client, SourceBufferPool buffers, string url, string correlationId, CancellationToken cancellationToken, Action<HttpRequestMessage>? configure = null)
         where T : Resource
     {
-        await using var call = new Call(client, "", correlationId, new CallCounter()) { Configure = configure };
+        await using var call = new Call(client, "", correlationId, new CallCounter()) { Configure = configure, Buffers = buffers };
         return await GetAsync<T>(call, url, cancellationToken);
     }
 
@@ -435,7 +449,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         SourceAnswer answer;
         try
         {
-            answer = await SourceAnswer.ReadAsync(await response.Content.ReadAsStreamAsync(cancellationToken), limit, cancellationToken);
+            answer = await SourceAnswer.ReadAsync(await response.Content.ReadAsStreamAsync(cancellationToken), limit, call.Buffers, cancellationToken);
         }
         catch (AnswerTooLargeException)
         {
@@ -478,6 +492,8 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         public long MaxResponseBytes { get; init; } = FederationOptions.DefaultMaxSourceResponseBytes;
 
         public Action<HttpRequestMessage>? Configure { get; init; }
+
+        public required SourceBufferPool Buffers { get; init; }
     }
 
     /// <summary>The patient a source holds and, for a reverse-include search, the items that came with it; or why there is none.</summary>

@@ -45,7 +45,8 @@ internal static class GetRecordEndpoint
         FederationMetrics Metrics,
         IOptions<GatewayAuthenticationOptions> AuthenticationOptions,
         Validation.ISourceAnswerSampler DataQualitySampler,
-        PublicBaseAddress PublicBase);
+        PublicBaseAddress PublicBase,
+        SourceAnswers.SourceBufferPool Buffers);
 
     /// <param name="progress">
     /// Told how each source's fetch goes, as it goes (the record page streams it); never given patient data, so it may
@@ -81,11 +82,32 @@ internal static class GetRecordEndpoint
 
             // The locator narrows which of the granted sources are asked; it never adds one the sharing rules do not grant.
             plan = await services.Locator.PlanAsync(granted, caller.OdsCode, nhsNumber!, query.Sweep, correlationId, context.RequestAborted);
+            // Once the answer has gone, whatever happened on the way: a share of what each source contributed is
+            // checked for data quality, and every source's kept items go back to the pool.
+            var held = new List<SourceResult>();
+            IReadOnlyList<SourceResult>? merged = null;
+            context.Response.OnCompleted(() =>
+            {
+                foreach (var r in merged?.Where(r => r.Outcome == SourceOutcome.Returned) ?? [])
+                {
+                    services.DataQualitySampler.Offer(r.OdsCode, Contributed(r));
+                }
+
+                foreach (var r in held)
+                {
+                    r.Items.Dispose();
+                }
+
+                return Task.CompletedTask;
+            });
             var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted, progress: progress);
+            held.AddRange(fetched);
             if (plan.NotAsked.Count > 0 && !fetched.Any(r => r.Outcome == SourceOutcome.Returned))
             {
                 // Where the locator's organisations no longer hold the patient (moved, merged), ask everyone before saying "not found".
-                fetched = [.. fetched, .. await services.Federation.FetchAsync(plan.NotAsked, nhsNumber!, correlationId, context.RequestAborted, progress: progress)];
+                var everyoneElse = await services.Federation.FetchAsync(plan.NotAsked, nhsNumber!, correlationId, context.RequestAborted, progress: progress);
+                held.AddRange(everyoneElse);
+                fetched = [.. fetched, .. everyoneElse];
                 plan = plan.ThenEveryone();
             }
 
@@ -96,23 +118,7 @@ internal static class GetRecordEndpoint
                 cancellationToken => services.Demographics.PatientForReadAsync(asked, nhsNumber!, correlationId, cancellationToken),
                 context.RequestAborted);
             results = corroborated.Results;
-            var kept = results;
-            context.Response.OnCompleted(() =>
-            {
-                // Once the answer has gone: a share of what each source contributed is checked for data quality, and
-                // the kept items' buffers go back to the pool.
-                foreach (var r in kept.Where(r => r.Outcome == SourceOutcome.Returned))
-                {
-                    services.DataQualitySampler.Offer(r.OdsCode, Contributed(r));
-                }
-
-                foreach (var r in fetched)
-                {
-                    r.Items.Dispose();
-                }
-
-                return Task.CompletedTask;
-            });
+            merged = results;
             await services.Locator.LearnAsync(nhsNumber!, plan, results, correlationId, context.RequestAborted);
             services.Metrics.RecordRead(plan.Code, results.Count(r => r.Calls > 0));
             if (corroborated.Unresolved)
@@ -145,9 +151,18 @@ internal static class GetRecordEndpoint
                 notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
             }
 
-            var bundle = new SourceAnswers.PooledBufferWriter();
-            RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
-            await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
+            var bundle = new SourceAnswers.PooledBufferWriter(services.Buffers);
+            try
+            {
+                RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
+                await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
+            }
+            catch
+            {
+                bundle.Dispose();
+                throw;
+            }
+
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new RecordAnswer(bundle);
         }

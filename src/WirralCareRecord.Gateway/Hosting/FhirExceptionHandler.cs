@@ -19,6 +19,7 @@ internal sealed partial class FhirExceptionHandler(ILogger<FhirExceptionHandler>
                 Log.GatewayFailure(logger, known.StatusCode, correlationId, exception);
             }
 
+            Outcomes.SetRetryAfter(httpContext, known);
             await Outcomes.WriteAsync(httpContext, known.StatusCode, Outcomes.Create(known.Code, known.Message, correlationId, extra: known.ExtraIssues));
             return true;
         }

@@ -15,6 +15,20 @@ public class GatewayException(int statusCode, OperationOutcome.IssueType code, s
 
     /// <summary>Extra issues to report beside the message (e.g. one per source).</summary>
     public IReadOnlyList<OperationOutcome.IssueComponent> ExtraIssues { get; init; } = [];
+
+    /// <summary>When set, the answer carries <c>Retry-After</c>: the caller may simply try again after this long.</summary>
+    public int? RetryAfterSeconds { get; init; }
+}
+
+/// <summary>
+/// The gateway holds as many source bytes as it may (Federation:MaxBufferedSourceBytes): 503 with Retry-After. Nothing
+/// is wrong with the source or the request; it is the gateway protecting its own memory under load.
+/// </summary>
+public sealed class GatewayBusyException : GatewayException
+{
+    public GatewayBusyException(string odsCode)
+        : base(StatusCodes.Status503ServiceUnavailable, OperationOutcome.IssueType.Transient, $"The gateway is busy and did not read organisation {odsCode}'s answer. Try again in a few seconds.") =>
+        RetryAfterSeconds = 2;
 }
 
 /// <summary>The request itself is wrong: 400.</summary>

@@ -39,6 +39,15 @@ public static class Outcomes
     /// Writes an OperationOutcome unless the response has already started (then there is nothing safe to add). The admin
     /// API is not FHIR: there the same message goes out as RFC 9457 ProblemDetails.
     /// </summary>
+    /// <summary>Passes on <see cref="GatewayException.RetryAfterSeconds"/> as the <c>Retry-After</c> header.</summary>
+    public static void SetRetryAfter(HttpContext context, GatewayException refused)
+    {
+        if (refused.RetryAfterSeconds is { } seconds && !context.Response.HasStarted)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     public static async Task WriteAsync(HttpContext context, int statusCode, OperationOutcome outcome)
     {
         if (context.Response.HasStarted)

@@ -1,4 +1,3 @@
-using System.Buffers;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
@@ -21,11 +20,18 @@ public readonly record struct KeptResource(ReadOnlyMemory<byte> Json, ItemFacts 
 /// </summary>
 public sealed class KeptResources : IDisposable
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = SourceBufferPool.BlockSize;
+    private readonly SourceBufferPool? _pool;
     private readonly List<byte[]> _chunks = [];
     private readonly List<KeptResource> _items = [];
     private byte[]? _current;
     private int _used;
+
+    private KeptResources()
+    {
+    }
+
+    internal KeptResources(SourceBufferPool pool) => _pool = pool;
 
     /// <summary>A source that contributed nothing.</summary>
     public static KeptResources None => new();
@@ -39,6 +45,7 @@ public sealed class KeptResources : IDisposable
     /// <summary>Copies <paramref name="json"/> (one resource) into the store.</summary>
     internal void Add(ReadOnlySpan<byte> json, ItemFacts facts)
     {
+        var pool = _pool ?? throw new InvalidOperationException("KeptResources.None holds nothing.");
         if (_current is null || _current.Length - _used < json.Length)
         {
             if (_current is not null)
@@ -47,7 +54,7 @@ public sealed class KeptResources : IDisposable
             }
 
             // A resource larger than a chunk gets a chunk of its own size: it is never split.
-            _current = ArrayPool<byte>.Shared.Rent(Math.Max(json.Length, ChunkSize));
+            _current = pool.Rent(Math.Max(json.Length, ChunkSize));
             _used = 0;
         }
 
@@ -61,13 +68,13 @@ public sealed class KeptResources : IDisposable
         _items.Clear();
         foreach (var chunk in _chunks)
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            _pool!.Return(chunk);
         }
 
         _chunks.Clear();
         if (_current is not null)
         {
-            ArrayPool<byte>.Shared.Return(_current);
+            _pool!.Return(_current);
             _current = null;
         }
     }

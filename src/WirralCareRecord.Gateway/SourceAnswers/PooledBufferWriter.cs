@@ -3,12 +3,13 @@ using System.Buffers;
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over pooled 64 KB chunks: an answer of many megabytes never needs one large
-/// array (which would sit on the large object heap), and the chunks go back to the pool when it is disposed.
+/// An <see cref="IBufferWriter{T}"/> over the gateway's 64 KB blocks (<see cref="SourceBufferPool"/>): an answer of
+/// many megabytes never needs one large array (which would sit on the large object heap), and the blocks go back to
+/// the pool when it is disposed.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
+internal sealed class PooledBufferWriter(SourceBufferPool pool) : IBufferWriter<byte>, IDisposable
 {
-    private const int ChunkSize = 64 * 1024;
+    private const int ChunkSize = SourceBufferPool.BlockSize;
     private readonly List<(byte[] Array, int Used)> _chunks = [];
     private byte[]? _current;
     private int _used;
@@ -35,7 +36,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
                 _chunks.Add((_current, _used));
             }
 
-            _current = ArrayPool<byte>.Shared.Rent(Math.Max(needed, ChunkSize));
+            _current = pool.Rent(Math.Max(needed, ChunkSize));
             _used = 0;
         }
 
@@ -81,13 +82,13 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     {
         foreach (var (array, _) in _chunks)
         {
-            ArrayPool<byte>.Shared.Return(array);
+            pool.Return(array);
         }
 
         _chunks.Clear();
         if (_current is not null)
         {
-            ArrayPool<byte>.Shared.Return(_current);
+            pool.Return(_current);
             _current = null;
         }
     }

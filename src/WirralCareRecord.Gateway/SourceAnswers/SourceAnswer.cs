@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
@@ -11,48 +10,77 @@ internal sealed class AnswerTooLargeException(long limit)
 }
 
 /// <summary>
-/// A source's answer, read whole into pooled buffers (a pipe's segments, never one large array) and held until it has
-/// been passed on; reading stops, and the answer is refused, the moment it passes the size cap.
+/// A source's answer, read whole into the gateway's blocks (<see cref="SourceBufferPool"/>, never one large array), each
+/// filled to its end, and held until it has been passed on; reading stops, and the answer is refused, the moment it
+/// passes the size cap, and waits while the gateway holds as much of other answers as it may.
 /// </summary>
 internal sealed class SourceAnswer : IAsyncDisposable
 {
-    private readonly PipeReader _reader;
+    private readonly SourceBufferPool _pool;
+    private readonly List<byte[]> _blocks = [];
 
-    private SourceAnswer(PipeReader reader, ReadOnlySequence<byte> data)
+    private SourceAnswer(SourceBufferPool pool) => _pool = pool;
+
+    public ReadOnlySequence<byte> Data { get; private set; }
+
+    public static async Task<SourceAnswer> ReadAsync(Stream body, long maxBytes, SourceBufferPool pool, CancellationToken cancellationToken)
     {
-        _reader = reader;
-        Data = data;
-    }
-
-    public ReadOnlySequence<byte> Data { get; }
-
-    public static async Task<SourceAnswer> ReadAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
-    {
-        var reader = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: false));
+        var answer = new SourceAnswer(pool);
         try
         {
-            while (true)
+            await using (body)
             {
-                var read = await reader.ReadAsync(cancellationToken);
-                if (read.Buffer.Length > maxBytes)
+                long total = 0;
+                var used = SourceBufferPool.BlockSize;
+                while (true)
                 {
-                    throw new AnswerTooLargeException(maxBytes);
+                    if (used == SourceBufferPool.BlockSize)
+                    {
+                        answer._blocks.Add(await pool.RentForAnswerAsync(cancellationToken));
+                        used = 0;
+                    }
+
+                    var read = await body.ReadAsync(answer._blocks[^1].AsMemory(used), cancellationToken);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    used += read;
+                    total += read;
+                    if (total > maxBytes)
+                    {
+                        throw new AnswerTooLargeException(maxBytes);
+                    }
                 }
 
-                if (read.IsCompleted)
-                {
-                    return new SourceAnswer(reader, read.Buffer);
-                }
-
-                // Nothing is consumed until the whole answer is in: examined to the end, so the next read brings more.
-                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                answer.Data = Sequence(answer._blocks, used);
+                return answer;
             }
         }
         catch
         {
-            await reader.CompleteAsync();
+            answer.Release();
             throw;
         }
+    }
+
+    private static ReadOnlySequence<byte> Sequence(List<byte[]> blocks, int usedInLast)
+    {
+        if (blocks.Count == 1 || (blocks.Count == 2 && usedInLast == 0))
+        {
+            return new ReadOnlySequence<byte>(blocks[0], 0, blocks.Count == 1 ? usedInLast : SourceBufferPool.BlockSize);
+        }
+
+        var last = usedInLast == 0 ? blocks.Count - 2 : blocks.Count - 1;
+        var first = new Block(blocks[0], SourceBufferPool.BlockSize, 0);
+        var tail = first;
+        for (var i = 1; i <= last; i++)
+        {
+            tail = tail.Append(blocks[i], i == last ? (usedInLast == 0 ? SourceBufferPool.BlockSize : usedInLast) : SourceBufferPool.BlockSize);
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, tail, tail.Memory.Length);
     }
 
     /// <summary>One resource's bytes as one span: the segment itself when it lies in one, else a pooled copy.</summary>
@@ -61,7 +89,38 @@ internal sealed class SourceAnswer : IAsyncDisposable
     /// <summary>The outline of the whole answer.</summary>
     public AnswerPage Index() => new(Data, AnswerIndex.Read(Data));
 
-    public async ValueTask DisposeAsync() => await _reader.CompleteAsync();
+    public ValueTask DisposeAsync()
+    {
+        Release();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Release()
+    {
+        Data = ReadOnlySequence<byte>.Empty;
+        foreach (var block in _blocks)
+        {
+            _pool.Return(block);
+        }
+
+        _blocks.Clear();
+    }
+
+    private sealed class Block : ReadOnlySequenceSegment<byte>
+    {
+        public Block(byte[] array, int length, long runningIndex)
+        {
+            Memory = array.AsMemory(0, length);
+            RunningIndex = runningIndex;
+        }
+
+        public Block Append(byte[] array, int length)
+        {
+            var next = new Block(array, length, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
 }
 
 /// <summary>A resource's bytes as one span; returns its pooled copy when disposed.</summary>

@@ -39,6 +39,10 @@ internal sealed class RoutePatientGate(FederatedRecordService federation, Record
         {
             throw CannotConfirm(grant);
         }
+        catch (SourceAnswers.SourceBuffersFullException)
+        {
+            throw new GatewayBusyException(grant.Source.OdsCode);
+        }
 
         var numbers = patient.Identifier.Where(i => i.System == NhsNumber.System).Select(i => NhsNumber.Check(i.Value)).Where(c => c.IsValid).Select(c => c.Value!).Distinct(StringComparer.Ordinal).ToList();
         if (numbers.Count != 1 || patient.Id != patientId)

@@ -71,6 +71,7 @@ internal sealed class SourceAccessMiddleware(
         }
         catch (GatewayException refused) when (refused is not AuditUnavailableException)
         {
+            Outcomes.SetRetryAfter(context, refused);
             await RefuseAsync(context, caller, odsCode, refused.StatusCode, refused.Code, refused.Message, nhsNumber, breakGlass);
             return;
         }

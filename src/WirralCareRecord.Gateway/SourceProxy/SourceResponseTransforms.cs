@@ -23,6 +23,7 @@ internal sealed class SourceResponseTransforms(
     PageLinkSigner signer,
     PublicBaseAddress publicBase,
     TimeProvider time,
+    SourceBufferPool buffers,
     IOptions<FederationOptions> federation) : ITransformProvider
 {
     private readonly RestrictedLabels _labels = new(federation.Value.RestrictedLabels);
@@ -80,43 +81,44 @@ internal sealed class SourceResponseTransforms(
 
         transform.SuppressResponseBody = true;
         context.Response.Headers.Clear();
-        var answer = await AnswerOfAsync(context, upstream, state);
+        using var answer = await AnswerOfAsync(context, upstream, state);
         try
         {
             await SourceReadAudit.RecordAsync(context, audit, state.Caller, state.OdsCode, answer.AuditOutcome, answer.Status, answer.Problem, answer.Kept, state.BreakGlass, state.Patient?.NhsNumber, answer.Withheld);
         }
         catch (AuditUnavailableException unavailable)
         {
-            answer.Dispose();
             await Outcomes.WriteAsync(context, unavailable.StatusCode, Outcomes.Create(unavailable.Code, unavailable.Message, context.CorrelationId()));
             return;
         }
 
-        using (answer)
+        if (answer.Outcome is { } outcome)
         {
-            if (answer.Outcome is { } outcome)
+            if (answer.RetryAfterSeconds is { } seconds)
             {
-                await Outcomes.WriteAsync(context, answer.Status, outcome);
-                return;
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            context.Response.StatusCode = answer.Status;
-            context.Response.ContentType = answer.ContentType;
-            context.Response.ContentLength = answer.Body!.Length;
-            if (answer.Location is { } location)
-            {
-                context.Response.Headers.Location = location;
-            }
-
-            if (answer.ContentType != FhirJson.ContentType)
-            {
-                // A document from a source is shown, never run: no script, no plug-in, no sniffing it into HTML.
-                context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
-                context.Response.Headers.XContentTypeOptions = "nosniff";
-            }
-
-            await answer.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+            await Outcomes.WriteAsync(context, answer.Status, outcome);
+            return;
         }
+
+        context.Response.StatusCode = answer.Status;
+        context.Response.ContentType = answer.ContentType;
+        context.Response.ContentLength = answer.Body!.Length;
+        if (answer.Location is { } location)
+        {
+            context.Response.Headers.Location = location;
+        }
+
+        if (answer.ContentType != FhirJson.ContentType)
+        {
+            // A document from a source is shown, never run: no script, no plug-in, no sniffing it into HTML.
+            context.Response.Headers.ContentSecurityPolicy = "sandbox; default-src 'none'";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+        }
+
+        await answer.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
     /// <summary>Reads and decides the source's answer; nothing has been written to the caller yet.</summary>
@@ -154,7 +156,11 @@ internal sealed class SourceResponseTransforms(
                 throw new AnswerTooLargeException(limit);
             }
 
-            read = await SourceAnswer.ReadAsync(await upstream.Content.ReadAsStreamAsync(timeout.Token), limit, timeout.Token);
+            read = await SourceAnswer.ReadAsync(await upstream.Content.ReadAsStreamAsync(timeout.Token), limit, buffers, timeout.Token);
+        }
+        catch (SourceBuffersFullException)
+        {
+            return RouteAnswer.Refused(new GatewayBusyException(ods), context);
         }
         catch (AnswerTooLargeException tooLarge)
         {
@@ -174,7 +180,7 @@ internal sealed class SourceResponseTransforms(
             if (!isJson)
             {
                 // A document's bytes: the link that led here was signed for this patient's DocumentReference.
-                var document = new PooledBufferWriter();
+                var document = new PooledBufferWriter(buffers);
                 foreach (var segment in read.Data)
                 {
                     document.Write(segment.Span);
@@ -206,7 +212,7 @@ internal sealed class SourceResponseTransforms(
             }
             catch (GatewayException refused) when (refused is not AuditUnavailableException)
             {
-                return RouteAnswer.Refused(refused.StatusCode, refused.Code, refused.Message, refused.StatusCode == StatusCodes.Status404NotFound ? "no-match" : refused.StatusCode >= 500 ? "failed" : "withheld", context);
+                return RouteAnswer.Refused(refused, context);
             }
         }
 
@@ -214,7 +220,23 @@ internal sealed class SourceResponseTransforms(
         var rewriter = new AddressRewriter(location, local => local.StartsWith("/Binary/", StringComparison.Ordinal) ? signer.Sign(ods, gatewaySourceBase, gatewaySourceBase + local, patientId) : null);
         var scope = new PatientScope(state.Patient.NhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, location, type => type == "Binary" ? state.Request.ResourceType == "Binary" : state.Grant.Permits(type), _labels);
         var decisions = SourceAnswerFilter.Decide(page, scope, binaryByLink: state.Request.ResourceType == "Binary");
-        var body = new PooledBufferWriter();
+        var body = new PooledBufferWriter(buffers);
+        try
+        {
+            return Write(context, state, state.Patient, page, status, upstream, rewriter, decisions, location, body);
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
+    private RouteAnswer Write(HttpContext context, RouteState state, RoutePatient patient, AnswerPage page, int status, HttpResponseMessage upstream, AddressRewriter rewriter, AnswerDecisions decisions, SourceLocation location, PooledBufferWriter body)
+    {
+        var ods = state.OdsCode;
+        var patientId = patient.SourcePatientId;
+        var gatewaySourceBase = GatewayAddresses.SourceBase(publicBase.Value, ods);
         if (!page.Index.IsBundle)
         {
             var single = decisions.Entries.Single();
@@ -238,7 +260,7 @@ internal sealed class SourceResponseTransforms(
             }
         }
 
-        SourceAnswerFilter.WriteSearchset(page, decisions, rewriter, links, time.GetUtcNow(), context.CorrelationId(), body, state.Patient.Notices);
+        SourceAnswerFilter.WriteSearchset(page, decisions, rewriter, links, time.GetUtcNow(), context.CorrelationId(), body, patient.Notices);
         return RouteAnswer.Json(body, status, decisions.Kept, decisions.Withheld, null);
     }
 
@@ -318,6 +340,17 @@ internal sealed class SourceResponseTransforms(
             AuditOutcome = auditOutcome,
             Withheld = withheld,
         };
+
+        public static RouteAnswer Refused(GatewayException refused, HttpContext context) => new()
+        {
+            Status = refused.StatusCode,
+            Outcome = Outcomes.Create(refused.Code, refused.Message, context.CorrelationId()),
+            Problem = refused.Message,
+            AuditOutcome = refused.StatusCode == StatusCodes.Status404NotFound ? "no-match" : refused.StatusCode >= 500 ? "failed" : "withheld",
+            RetryAfterSeconds = refused.RetryAfterSeconds,
+        };
+
+        public int? RetryAfterSeconds { get; private init; }
 
         public static RouteAnswer Json(PooledBufferWriter body, int status, int kept, int withheld, string? location) => new()
         {

@@ -22,6 +22,7 @@ public sealed class StreamedRecordDifferentialTests
 {
     private const string GatewayBase = "https://gateway.example.nhs.uk";
     private const string SelfUrl = GatewayBase + "/fhir/Patient/$wcr-getrecord?patientNHSNumber=9000000009";
+    private static readonly SourceBufferPool Buffers = new(64 * 1024 * 1024, TimeSpan.Zero);
     private static readonly DateTimeOffset Now = new(2026, 12, 5, 10, 30, 15, 123, TimeSpan.Zero);
 
     [Fact]
@@ -160,7 +161,7 @@ public sealed class StreamedRecordDifferentialTests
     {
         var results = sources.Select(s =>
         {
-            var kept = new KeptResources();
+            var kept = new KeptResources(Buffers);
             foreach (var item in s.Items)
             {
                 var facts = ResourceFacts.Scan(item, new RestrictedLabels([]));
@@ -169,7 +170,7 @@ public sealed class StreamedRecordDifferentialTests
 
             return Result(s.Source, (Patient)s.Patient.DeepCopy(), kept);
         }).ToList();
-        using var output = new PooledBufferWriter();
+        using var output = new PooledBufferWriter(Buffers);
         RecordBundleBuilder.Write(results, GatewayBase, SelfUrl, Now, null, output);
         var bytes = output.ToArray();
         foreach (var result in results)

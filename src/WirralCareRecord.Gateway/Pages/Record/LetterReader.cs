@@ -136,9 +136,10 @@ internal sealed class LetterReader(
 
             return Results.File(content, "application/octet-stream", "letter");
         }
-        catch (SourceFailureException ex)
+        catch (Exception ex) when (ex is SourceFailureException or SourceAnswers.SourceBuffersFullException)
         {
-            return await Refuse(StatusCodes.Status502BadGateway, SourceResult.Code(ex.Outcome), $"{organisation.Name} could not be read just now; try again shortly.", calls);
+            var outcome = ex is SourceFailureException failure ? SourceResult.Code(failure.Outcome) : "failed";
+            return await Refuse(StatusCodes.Status502BadGateway, outcome, $"{organisation.Name} could not be read just now; try again shortly.", calls);
         }
     }
 

@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using WirralCareRecord.Gateway.Federation;
+
+namespace WirralCareRecord.Gateway.SourceAnswers;
+
+/// <summary>
+/// The gateway already holds as many bytes of source answers as it may (<see cref="FederationOptions.MaxBufferedSourceBytes"/>)
+/// and none came free in time: the gateway is busy, which says nothing about the source.
+/// </summary>
+internal sealed class SourceBuffersFullException(long budget)
+    : Exception($"was not read: the gateway is already holding as much as it may of other answers ({budget / (1024 * 1024)} MB, Federation:MaxBufferedSourceBytes); try again shortly")
+{
+}
+
+/// <summary>
+/// The one pool behind every buffer that holds source bytes: answers as they are read (<see cref="SourceAnswer"/>),
+/// what the rules kept (<see cref="KeptResources"/>) and what is written back (<see cref="PooledBufferWriter"/>).
+/// <para>
+/// Blocks are 64 KB (under the large object heap's threshold), allocated once on the pinned object heap and kept for
+/// reuse up to the budget, so a busy gateway stops allocating buffers at all and never leaves them as gen2 garbage for
+/// a full collection to find. <c>ArrayPool&lt;byte&gt;.Shared</c> keeps only a few dozen per core; under 64 reads in
+/// flight most of its rents were fresh arrays that lived long enough to be promoted.
+/// </para>
+/// <para>
+/// The budget bounds what the gateway holds, and with it what the GC commits, whatever the concurrency: reading an
+/// answer waits for room (<see cref="RentForAnswerAsync"/>), and gives up after <see cref="FederationOptions.SourceBufferWait"/>.
+/// Kept and written bytes count against the same budget but never wait (<see cref="Rent"/>): they belong to reads
+/// already under way, which must be able to finish and give their blocks back, or the waiting could never end.
+/// </para>
+/// </summary>
+internal sealed class SourceBufferPool : IDisposable
+{
+    public const int BlockSize = 64 * 1024;
+
+    private readonly ConcurrentQueue<byte[]> _free = new();
+    private readonly SemaphoreSlim _room;
+    private readonly int _budgetBlocks;
+    private readonly TimeSpan _wait;
+    private int _retained;
+    private int _overdrawn;
+    private long _held;
+
+    public SourceBufferPool(IOptions<FederationOptions> options)
+        : this(options.Value.MaxBufferedSourceBytes, options.Value.SourceBufferWait)
+    {
+    }
+
+    public SourceBufferPool(long budgetBytes, TimeSpan wait)
+    {
+        _budgetBlocks = (int)Math.Min(int.MaxValue, Math.Max(1, budgetBytes / BlockSize));
+        _room = new SemaphoreSlim(_budgetBlocks, _budgetBlocks);
+        _wait = wait;
+    }
+
+    /// <summary>Bytes held in rented buffers now: zero whenever no read is under way, or a buffer has leaked.</summary>
+    public long HeldBytes => Interlocked.Read(ref _held);
+
+    public long BudgetBytes => (long)_budgetBlocks * BlockSize;
+
+    /// <summary>A block to read an answer into, once the budget has room for it.</summary>
+    public async ValueTask<byte[]> RentForAnswerAsync(CancellationToken cancellationToken)
+    {
+        if (!_room.Wait(0, CancellationToken.None) && !await _room.WaitAsync(_wait, cancellationToken))
+        {
+            throw new SourceBuffersFullException(BudgetBytes);
+        }
+
+        Interlocked.Add(ref _held, BlockSize);
+        return Take();
+    }
+
+    /// <summary>A buffer of at least <paramref name="minimumLength"/> bytes for kept or written bytes; never waits.</summary>
+    public byte[] Rent(int minimumLength)
+    {
+        // Larger than a block only for one resource bigger than 64 KB: rare, so the shared pool's larger buckets do.
+        var array = minimumLength <= BlockSize ? Take() : ArrayPool<byte>.Shared.Rent(minimumLength);
+        for (var i = Units(array); i > 0; i--)
+        {
+            if (!_room.Wait(0, CancellationToken.None))
+            {
+                Interlocked.Increment(ref _overdrawn);
+            }
+        }
+
+        Interlocked.Add(ref _held, array.Length);
+        return array;
+    }
+
+    /// <summary>Gives back a buffer from <see cref="Rent"/> or <see cref="RentForAnswerAsync"/>; it must not be used again.</summary>
+    public void Return(byte[] array)
+    {
+        Interlocked.Add(ref _held, -array.Length);
+        for (var i = Units(array); i > 0; i--)
+        {
+            // Room overdrawn by kept and written bytes is paid back before any is offered to waiting readers.
+            if (!TryRepayOverdraft())
+            {
+                _room.Release();
+            }
+        }
+
+        if (array.Length != BlockSize)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
+        else if (Interlocked.Increment(ref _retained) <= _budgetBlocks)
+        {
+            _free.Enqueue(array);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _retained);
+        }
+    }
+
+    private bool TryRepayOverdraft()
+    {
+        var overdrawn = Volatile.Read(ref _overdrawn);
+        while (overdrawn > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _overdrawn, overdrawn - 1, overdrawn);
+            if (seen == overdrawn)
+            {
+                return true;
+            }
+
+            overdrawn = seen;
+        }
+
+        return false;
+    }
+
+    private byte[] Take()
+    {
+        if (_free.TryDequeue(out var block))
+        {
+            Interlocked.Decrement(ref _retained);
+            return block;
+        }
+
+        return GC.AllocateUninitializedArray<byte>(BlockSize, pinned: true);
+    }
+
+    // A block is exactly BlockSize; the shared pool's arrays for larger rents are powers of two from 128 KB up.
+    private static int Units(byte[] array) => (int)(((long)array.Length + BlockSize - 1) / BlockSize);
+
+    public void Dispose() => _room.Dispose();
+}
