@@ -63,7 +63,7 @@ public sealed class LocatorWarmReadTests
         var time = new ShiftedTimeProvider { Offset = T0 - TimeProvider.System.GetUtcNow() };
         var locator = new RecordLocator(
             new LocatorStore(new OneStore(store), options),
-            new DemographicsService(new NoClients(), options, new SourceAnswers.SourceBufferPool(1024 * 1024, TimeSpan.Zero), NullLogger<DemographicsService>.Instance),
+            new DemographicsService(new NoClients(), options, new Gateway.SourceAnswers.SourceBufferPool(1024 * 1024, TimeSpan.Zero), NullLogger<DemographicsService>.Instance),
             options,
             time,
             NullLogger<RecordLocator>.Instance);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.SourceAnswers;
@@ -201,7 +202,7 @@ public sealed class SourceBufferPoolTests
         return bytes;
     }
 
-    private static int Segments(System.Buffers.ReadOnlySequence<byte> data)
+    private static int Segments(ReadOnlySequence<byte> data)
     {
         var count = 0;
         foreach (var _ in data)

@@ -105,6 +105,16 @@ public sealed class SourceByteBudgetTests : IDisposable
         var client = host.CreateClient(_issuer.CreateToken());
         var pool = host.Services.GetRequiredService<SourceBufferPool>();
 
+        // Decided, but the audit could not be written (first, before the log has a file open): nothing goes out, and
+        // the buffers still come back.
+        using (host.BreakAuditStorage())
+        {
+            using var route = await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-1");
+            using var federated = await client.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, route.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, federated.StatusCode);
+        }
+
         // Answered, item by item and by search; over the cap; not JSON FHIR can read; not found.
         (await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-1")).Dispose();
         (await client.GetAsync("/sources/RBL/fhir/Condition/c1")).Dispose();
@@ -116,13 +126,6 @@ public sealed class SourceByteBudgetTests : IDisposable
         using (var impatient = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("/sources/RBL/fhir/Immunization?patient=pas-1", impatient.Token));
-        }
-
-        // Decided, but the audit could not be written: nothing goes out, and the buffers still come back.
-        using (host.BreakAuditStorage())
-        {
-            (await client.GetAsync("/sources/RBL/fhir/Condition?patient=pas-1")).Dispose();
-            (await client.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}")).Dispose();
         }
 
         await AssertAllGivenBackAsync(pool);
