@@ -129,14 +129,23 @@ internal sealed class BenchGateway : IAsyncDisposable
     public static async Task WaitUntilQuietAsync()
     {
         using var self = Process.GetCurrentProcess();
+        await WaitUntilQuietAsync(self);
+    }
+
+    /// <summary>
+    /// The same rule on another process: a gateway started out of process is quiet when its own CPU is, whatever the
+    /// sources and load driver in this one are doing.
+    /// </summary>
+    public static async Task WaitUntilQuietAsync(Process process)
+    {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromMinutes(2))
         {
-            self.Refresh();
-            var before = self.TotalProcessorTime;
+            process.Refresh();
+            var before = process.TotalProcessorTime;
             await Task.Delay(1000);
-            self.Refresh();
-            if ((self.TotalProcessorTime - before).TotalMilliseconds < 100)
+            process.Refresh();
+            if ((process.TotalProcessorTime - before).TotalMilliseconds < 100)
             {
                 return;
             }
@@ -144,11 +153,14 @@ internal sealed class BenchGateway : IAsyncDisposable
     }
 
     /// <summary>A client signed in as a clinician (or <paramref name="role"/>) of the consumer organisation, via /dev/token.</summary>
-    public async Task<HttpClient> ClientAsync(string role = "Clinician", int maxConnections = 256)
+    public Task<HttpClient> ClientAsync(string role = "Clinician", int maxConnections = 256) => SignedInClientAsync(BaseUrl, role, maxConnections);
+
+    /// <summary>A client of the gateway at <paramref name="baseUrl"/>, in this process or another, signed in as <paramref name="role"/> of the consumer organisation.</summary>
+    public static async Task<HttpClient> SignedInClientAsync(string baseUrl, string role, int maxConnections)
     {
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = maxConnections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
-            BaseAddress = new Uri(BaseUrl),
+            BaseAddress = new Uri(baseUrl),
             Timeout = TimeSpan.FromSeconds(60),
         };
         var token = await client.GetStringAsync($"/dev/token?role={role}&ods={Consumer}&format=jwt");

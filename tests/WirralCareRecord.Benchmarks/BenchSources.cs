@@ -17,6 +17,9 @@ internal sealed class BenchSources : IAsyncDisposable
 
     public SyntheticPerson Person { get; }
 
+    /// <summary>The servers as registry members, for a gateway started out of process.</summary>
+    public IReadOnlyList<BenchSource> Members => [.. Servers.Select(s => new BenchSource(s.Ods, s.Server.BaseUrl))];
+
     /// <summary>Resources each source holds for the person, the Patient included.</summary>
     public int ResourcesPerSource { get; }
 

@@ -45,7 +45,9 @@ internal static class LoadDriver
                         Interlocked.Increment(ref failures);
                     }
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                // An answer cut off mid-body (HttpIOException, an IOException) is a failed read too: a gateway that runs
+                // out of memory drops connections, and that is its result, not the driver's.
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
                 {
                     Interlocked.Increment(ref failures);
                 }

@@ -3,7 +3,13 @@ using System.Net;
 using System.Net.Sockets;
 using WirralCareRecord.Benchmarks;
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,audit,report,validation,sampling,locator,memory] [--out folder] [--keep]
+// First, before anything else runs in the process: started as its own out-of-process gateway, it is nothing else.
+if (args is [OutOfProcessGateway.ServeFlag, var spec])
+{
+    return await OutOfProcessGateway.ServeAsync(spec);
+}
+
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,gcmodes,audit,report,validation,sampling,locator,memory] [--out folder] [--keep]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
@@ -23,6 +29,7 @@ await Run("merge", () => MergeCost.RunAsync(plan, results));
 await Run("fanout", () => Scenarios.FanoutAsync(plan, results));
 await Run("proxy", () => Scenarios.ProxyAsync(plan, results));
 await Run("throughput", () => Scenarios.ThroughputAsync(plan, results));
+await Run("gcmodes", () => GcModes.RunAsync(plan, results));
 await Run("audit", () => Scenarios.AuditAsync(plan, results, ""));
 await Run("audit", AzuriteAuditAsync);
 await Run("report", () => ReportBench.RunAsync(plan, results));

@@ -17,6 +17,12 @@ internal sealed record BenchPlan(bool Quick)
 
     public TimeSpan LoadDuration => Quick ? TimeSpan.FromSeconds(8) : TimeSpan.FromSeconds(30);
 
+    /// <summary>How long each GC mode is measured, after its warm-up.</summary>
+    public TimeSpan GcModeDuration => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
+
+    /// <summary>Passes over the GC modes, alternately forwards and backwards.</summary>
+    public static int GcCycles => 2;
+
     public TimeSpan SoakDuration => Quick ? TimeSpan.FromSeconds(15) : TimeSpan.FromMinutes(5);
 
     public int ProxyRounds => Quick ? 2 : 3;
@@ -33,7 +39,7 @@ internal static class Scenarios
     /// <summary>Resources per source of the small record the throughput run is repeated with.</summary>
     private const int SmallRecord = 20;
 
-    private static string Read(BenchSources sources) =>
+    public static string Read(BenchSources sources) =>
         $"/fhir/Patient/$wcr-getrecord?patientNHSNumber={sources.Person.NhsNumber}";
 
     /// <summary>
@@ -122,77 +128,79 @@ internal static class Scenarios
         return body.Split("\"fullUrl\"").Length - 1;
     }
 
-    /// <summary>Federated reads per second with 3 sources at L = 0 and 64 clients, audit on; working set sampled throughout.</summary>
+    /// <summary>
+    /// Federated reads per second with 3 sources at L = 0 and 64 clients, audit on. The gateway runs in its own process
+    /// (the sources and the load driver stay in this one), so its working set, allocations and CPU are its own; this
+    /// process's allocations and CPU are reported beside them.
+    /// </summary>
     public static async Task<Dictionary<string, double>> ThroughputAsync(BenchPlan plan, BenchResults results)
     {
-        await using var sources = await BenchSources.StartAsync(3, TimeSpan.Zero);
-        await using var gateway = await BenchGateway.StartAsync(sources.Servers);
-        using var client = await gateway.ClientAsync();
-        // Sampled from the first request to the last, so the peak covers warm-up, the measured run and the soak.
-        var samples = new List<double>();
-        using var stop = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
+        var figures = new Dictionary<string, double>();
+        LoadResult load;
+        await using (var sources = await BenchSources.StartAsync(3, TimeSpan.Zero))
+        await using (var gateway = await OutOfProcessGateway.StartAsync(sources.Members))
         {
-            while (!stop.IsCancellationRequested)
-            {
-                using var process = Process.GetCurrentProcess();
-                lock (samples)
-                {
-                    samples.Add(process.WorkingSet64 / 1048576.0);
-                }
+            using var client = await gateway.ClientAsync();
+            results.Log($"throughput: gateway in its own process, {await gateway.GcInfoAsync()}");
+            // Sampled from the first request to the last, so the peak covers warm-up, the measured run and the soak.
+            await using var sampler = WorkingSetSampler.Start(gateway.WorkingSetMb);
+            await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
+            await gateway.WaitUntilQuietAsync();
+            await BenchGateway.WaitUntilQuietAsync();
 
-                await Task.Delay(250, CancellationToken.None);
-            }
-        });
-        await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
-        await BenchGateway.WaitUntilQuietAsync();
+            var gatewayAllocatedBefore = await gateway.AllocatedBytesAsync();
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
+            load = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.LoadDuration);
+            var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+            var gatewayAllocated = await gateway.AllocatedBytesAsync() - gatewayAllocatedBefore;
 
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
-        var load = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.LoadDuration);
-        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-
-        // The long run: is the working set flat? First and last fifths of the soak's samples compared.
-        int soakStart;
-        lock (samples)
-        {
-            soakStart = samples.Count;
+            // The long run: is the working set flat? First and last fifths of the soak's samples compared.
+            var soakStart = sampler.Count;
+            var soak = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.SoakDuration);
+            await sampler.StopAsync();
+            var soakSamples = sampler.Samples.Skip(soakStart).ToList();
+            var fifth = Math.Max(1, soakSamples.Count / 5);
+            figures["federated_reads_per_s"] = load.PerSecond;
+            figures["federated_read_p50_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 50);
+            figures["federated_read_p99_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 99);
+            figures["federated_read_failures"] = load.Failures + soak.Failures;
+            figures["allocated_kb_per_request"] = gatewayAllocated / 1024.0 / Math.Max(1, load.Requests);
+            figures["allocated_kb_per_request_sources_and_driver"] = allocated / 1024.0 / Math.Max(1, load.Requests);
+            figures["soak_seconds"] = plan.SoakDuration.TotalSeconds;
+            figures["soak_reads_per_s"] = soak.PerSecond;
+            figures["peak_working_set_mb"] = sampler.Peak;
+            figures["gateway_peak_working_set_os_mb"] = gateway.PeakWorkingSetMb();
+            figures["working_set_first_fifth_mb"] = soakSamples.Take(fifth).DefaultIfEmpty(0).Average();
+            figures["working_set_last_fifth_mb"] = soakSamples.TakeLast(fifth).DefaultIfEmpty(0).Average();
+            results.Log($"soak {plan.SoakDuration.TotalSeconds:0} s: {soak.PerSecond:0} reads/s, gateway working set {figures["working_set_first_fifth_mb"]:0} MB first fifth, {figures["working_set_last_fifth_mb"]:0} MB last fifth; peak {figures["peak_working_set_mb"]:0} MB sampled, {figures["gateway_peak_working_set_os_mb"]:0} MB by the OS (start-up included)");
         }
 
-        var soak = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.SoakDuration);
-        await stop.CancelAsync();
-        await sampler;
-
-        // The same load on a small record, for the gateway's cost per read apart from the SDK's per resource.
+        // The same load on a small record, for the gateway's cost per read apart from the SDK's per resource. The large
+        // record's gateway has gone, so this one has the cores to itself.
         await using var smallSources = await BenchSources.StartAsync(3, TimeSpan.Zero, target: SmallRecord);
-        await using var smallGateway = await BenchGateway.StartAsync(smallSources.Servers);
+        await using var smallGateway = await OutOfProcessGateway.StartAsync(smallSources.Members);
         using var smallClient = await smallGateway.ClientAsync();
         await LoadDriver.RunAsync(smallClient, _ => Read(smallSources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
+        await smallGateway.WaitUntilQuietAsync();
         await BenchGateway.WaitUntilQuietAsync();
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var gatewayCpuBefore = await smallGateway.CpuMsAsync();
+        var cpuBefore = ProcessCpuMs();
         var small = await LoadDriver.RunAsync(smallClient, _ => Read(smallSources), BenchPlan.Clients, plan.LoadDuration);
-        var smallCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / Math.Max(1, small.Requests);
-        var soakSamples = samples.Skip(soakStart).ToList();
-        var fifth = Math.Max(1, soakSamples.Count / 5);
-        var figures = new Dictionary<string, double>
-        {
-            ["federated_reads_per_s"] = load.PerSecond,
-            ["federated_read_p50_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 50),
-            ["federated_read_p99_ms_64_clients"] = Stats.Percentile(load.LatenciesMs, 99),
-            ["federated_read_failures"] = load.Failures + soak.Failures,
-            ["allocated_kb_per_request"] = allocated / 1024.0 / Math.Max(1, load.Requests),
-            ["soak_seconds"] = plan.SoakDuration.TotalSeconds,
-            ["soak_reads_per_s"] = soak.PerSecond,
-            ["peak_working_set_mb"] = samples.Max(),
-            ["working_set_first_fifth_mb"] = soakSamples.Take(fifth).Average(),
-            ["working_set_last_fifth_mb"] = soakSamples.TakeLast(fifth).Average(),
-            ["federated_reads_per_s_small_record"] = small.PerSecond,
-            ["federated_read_cpu_ms_small_record"] = smallCpu,
-            ["small_record_resources_per_source"] = smallSources.ResourcesPerSource,
-        };
-        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read (gateway and sources together)");
-        results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallCpu:0.0} ms CPU per read (process)");
-        results.Log($"soak {plan.SoakDuration.TotalSeconds:0} s: {soak.PerSecond:0} reads/s, working set {figures["working_set_first_fifth_mb"]:0} MB first fifth, {figures["working_set_last_fifth_mb"]:0} MB last fifth");
+        var smallCpu = (ProcessCpuMs() - cpuBefore) / Math.Max(1, small.Requests);
+        var smallGatewayCpu = (await smallGateway.CpuMsAsync() - gatewayCpuBefore) / Math.Max(1, small.Requests);
+        figures["federated_reads_per_s_small_record"] = small.PerSecond;
+        figures["federated_read_cpu_ms_small_record"] = smallGatewayCpu;
+        figures["federated_read_cpu_ms_small_record_sources_and_driver"] = smallCpu;
+        figures["small_record_resources_per_source"] = smallSources.ResourcesPerSource;
+        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read by the gateway ({figures["allocated_kb_per_request_sources_and_driver"]:0} KB by the sources and driver)");
+        results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallGatewayCpu:0.0} ms CPU per read in the gateway ({smallCpu:0.0} ms in the sources and driver)");
         return figures;
+    }
+
+    private static double ProcessCpuMs()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalMilliseconds;
     }
 
     /// <summary>Single-source route (sign-in, agreement check, audit) against a bare YARP route to the same upstream, same process, alternating.</summary>

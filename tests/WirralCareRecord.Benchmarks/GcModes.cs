@@ -1,0 +1,112 @@
+namespace WirralCareRecord.Benchmarks;
+
+/// <summary>A GC configuration the gateway process can be started under: environment variables read by the runtime at start-up.</summary>
+internal sealed record GcMode(string Name, string Description, IReadOnlyDictionary<string, string> Environment);
+
+/// <summary>
+/// The throughput load (3 sources, about 150 resources each, L = 0, 64 clients) against an out-of-process gateway under
+/// each GC configuration the issue weighs ("server GC sized for the container: GCHeapHardLimit or DATAS"), one
+/// gateway after another on the same sources.
+/// </summary>
+internal static class GcModes
+{
+    public static readonly IReadOnlyList<GcMode> Modes =
+    [
+        new("datas", "server GC, DATAS on (the default)", new Dictionary<string, string>()),
+        new("datas_off", "server GC, DATAS off", new Dictionary<string, string> { ["DOTNET_GCDynamicAdaptationMode"] = "0" }),
+        // The runtime reads GC sizes as hexadecimal: 0x12C00000 is 300 MiB.
+        new("hardlimit_300mb", "server GC, heap hard limit 300 MiB", new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x12C00000" }),
+        new("hardlimit_200mb", "server GC, heap hard limit 200 MiB", new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0xC800000" }),
+        new("workstation", "workstation GC", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }),
+    ];
+
+    private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
+
+    public static async Task<Dictionary<string, double>> RunAsync(BenchPlan plan, BenchResults results)
+    {
+        await using var sources = await BenchSources.StartAsync(3, TimeSpan.Zero);
+        var runs = Modes.ToDictionary(m => m.Name, _ => new List<GcRun>());
+        // Forward then backward (ABCDE EDCBA): drift in the shared machine over the run falls on every mode alike.
+        for (var cycle = 0; cycle < BenchPlan.GcCycles; cycle++)
+        {
+            foreach (var mode in cycle % 2 == 0 ? Modes : Modes.Reverse())
+            {
+                var run = await RunOnceAsync(plan, results, sources, mode);
+                runs[mode.Name].Add(run);
+                results.Log(run.Died
+                    ? $"gc {mode.Name} (cycle {cycle + 1}): the gateway died: {run.Why}"
+                    : $"gc {mode.Name} (cycle {cycle + 1}): {run.PerSecond:0} reads/s, p99 {run.P99:0} ms, peak working set {run.PeakMb:0} MB ({run.AfterCollectMb:0} MB after a forced GC), {run.Failures} failed; {run.Why}");
+            }
+        }
+
+        var figures = new Dictionary<string, double> { ["gc_mode_seconds"] = plan.GcModeDuration.TotalSeconds, ["gc_mode_cycles"] = BenchPlan.GcCycles };
+        foreach (var mode in Modes)
+        {
+            // Rates and p99 are the mean over the cycles; the peak is the highest seen; any death fails the mode.
+            var all = runs[mode.Name];
+            var died = all.Any(r => r.Died);
+            figures[$"gc_{mode.Name}_reads_per_s"] = died ? 0 : all.Average(r => r.PerSecond);
+            figures[$"gc_{mode.Name}_p99_ms"] = died ? 0 : all.Average(r => r.P99);
+            figures[$"gc_{mode.Name}_peak_working_set_mb"] = died ? 0 : all.Max(r => r.PeakMb);
+            figures[$"gc_{mode.Name}_failures"] = died ? 0 : all.Sum(r => r.Failures);
+            if (died)
+            {
+                figures[$"gc_{mode.Name}_died"] = 1;
+            }
+        }
+
+        return figures;
+    }
+
+    private static async Task<GcRun> RunOnceAsync(BenchPlan plan, BenchResults results, BenchSources sources, GcMode mode)
+    {
+        OutOfProcessGateway gateway;
+        try
+        {
+            gateway = await OutOfProcessGateway.StartAsync(sources.Members, environment: new Dictionary<string, string>(mode.Environment));
+        }
+        catch (InvalidOperationException ex)
+        {
+            return GcRun.Dead(LastLine(ex.Message));
+        }
+
+        await using (gateway)
+        {
+            try
+            {
+                var info = await gateway.GcInfoAsync();
+                using var client = await gateway.ClientAsync();
+                await using var sampler = WorkingSetSampler.Start(gateway.WorkingSetMb);
+                await LoadDriver.RunAsync(client, _ => Scenarios.Read(sources), BenchPlan.Clients, Warmup);
+                await gateway.WaitUntilQuietAsync();
+                var load = await LoadDriver.RunAsync(client, _ => Scenarios.Read(sources), BenchPlan.Clients, plan.GcModeDuration);
+                await sampler.StopAsync();
+                if (gateway.HasExited)
+                {
+                    return GcRun.Dead($"exited with code {gateway.ExitCode} under load; {LastLine(gateway.Stderr())}");
+                }
+
+                await gateway.CollectAsync();
+                return new GcRun(false, load.PerSecond, Stats.Percentile(load.LatenciesMs, 99), sampler.Peak, load.Failures, gateway.WorkingSetMb(), info);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
+            {
+                // A gateway out of memory ends mid-run: that is this mode's result, not the harness's failure.
+                results.Log($"gc {mode.Name}: {ex.GetType().Name}: {LastLine(ex.Message)}");
+                return GcRun.Dead(gateway.HasExited ? $"exited with code {gateway.ExitCode}; {LastLine(gateway.Stderr())}" : LastLine(ex.Message));
+            }
+        }
+    }
+
+    /// <summary>The line of a child's stderr that says most: the exception it died of when there is one, else its last.</summary>
+    private static string LastLine(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.FirstOrDefault(l => l.Contains("OutOfMemory", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "";
+    }
+
+    private sealed record GcRun(bool Died, double PerSecond, double P99, double PeakMb, int Failures, double AfterCollectMb, string Why)
+    {
+        public static GcRun Dead(string why) => new(true, 0, 0, 0, 0, 0, why);
+    }
+}
