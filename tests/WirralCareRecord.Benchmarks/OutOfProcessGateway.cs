@@ -165,6 +165,9 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
     /// <summary>The GC the child runs under, as it reports it (server or workstation, DATAS, hard limit): proof that the environment took.</summary>
     public Task<string> GcInfoAsync() => CommandAsync("gcinfo");
 
+    /// <summary>The child's managed heap, committed memory and fragmentation after its last collection, in words for the log.</summary>
+    public Task<string> HeapAsync() => CommandAsync("heap");
+
     private async Task<string> CommandAsync(string command)
     {
         await _command.WaitAsync();
@@ -269,6 +272,14 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
                 GC.WaitForPendingFinalizers();
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
                 return "ok";
+            case "heap":
+                // Managed heap against what the GC has committed: the gap is what the working set holds beyond live data.
+                var info = GC.GetGCMemoryInfo(GCKind.Any);
+                return string.Join(' ', new (string Name, long Bytes)[]
+                {
+                    ("heap", info.HeapSizeBytes), ("committed", info.TotalCommittedBytes), ("fragmented", info.FragmentedBytes),
+                    ("loh", info.GenerationInfo[3].SizeAfterBytes), ("poh", info.GenerationInfo[4].SizeAfterBytes),
+                }.Select(p => $"{p.Name}={p.Bytes / 1048576.0:0}MB"));
             case "gcinfo":
                 var config = GC.GetConfigurationVariables();
                 return string.Join(' ', new[] { "ServerGC", "GCDynamicAdaptationMode", "GCHeapHardLimit" }

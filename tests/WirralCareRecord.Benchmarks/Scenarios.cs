@@ -144,6 +144,8 @@ internal static class Scenarios
             results.Log($"throughput: gateway in its own process, {await gateway.GcInfoAsync()}");
             // Sampled from the first request to the last, so the peak covers warm-up, the measured run and the soak.
             await using var sampler = WorkingSetSampler.Start(gateway.WorkingSetMb);
+            figures["gateway_started_working_set_mb"] = gateway.WorkingSetMb();
+            results.Log($"throughput: gateway started and quiet, working set {figures["gateway_started_working_set_mb"]:0} MB; {await gateway.HeapAsync()}");
             await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, TimeSpan.FromSeconds(3));
             await gateway.WaitUntilQuietAsync();
             await BenchGateway.WaitUntilQuietAsync();
@@ -158,6 +160,10 @@ internal static class Scenarios
             var soakStart = sampler.Count;
             var soak = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.SoakDuration);
             await sampler.StopAsync();
+            results.Log($"throughput: after the soak, working set {gateway.WorkingSetMb():0} MB; {await gateway.HeapAsync()}");
+            await gateway.CollectAsync();
+            figures["gateway_working_set_after_full_gc_mb"] = gateway.WorkingSetMb();
+            results.Log($"throughput: after a forced full collection, working set {figures["gateway_working_set_after_full_gc_mb"]:0} MB; {await gateway.HeapAsync()}");
             var soakSamples = sampler.Samples.Skip(soakStart).ToList();
             var fifth = Math.Max(1, soakSamples.Count / 5);
             figures["federated_reads_per_s"] = load.PerSecond;

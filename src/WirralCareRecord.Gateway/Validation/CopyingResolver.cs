@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Specification.Source;
+using Hl7.Fhir.Serialization;
 using Hl7.Fhir.Utility;
+using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.Validation;
 
 /// <summary>
-/// Resolves each conformance resource once, keeps it, and hands every caller its own <c>DeepCopy()</c>.
+/// Resolves each conformance resource once, keeps it as FHIR JSON, and hands every caller its own copy read from it.
 /// </summary>
 /// <remarks>
 /// Firely's snapshot generator and schema compiler change the StructureDefinitions they are given (snapshots,
@@ -16,23 +19,30 @@ namespace WirralCareRecord.Gateway.Validation;
 /// An optional <c>patch</c> is applied once, to the kept original. With <c>serialize</c>, one resolution at a time
 /// reaches <c>source</c>: the SDK's <see cref="SnapshotSource"/> is not safe for concurrent use (two validators
 /// compiling at once made it answer "unknown StructureDefinition", which was then kept).
+/// <para>
+/// Kept as JSON bytes, not as the resolved objects: the SDK's XML reader (base R4 comes as XML) annotates every element
+/// it builds with the XML node it came from, so a kept object held the whole parsed XML document alive, and each
+/// annotation its own dictionary. Kept as objects, the definitions took about 237 MB of a gateway's heap; as JSON, a
+/// fraction of that (the benchmarks' <c>validation_definitions_heap_mb</c>). A copy costs a parse instead of a
+/// <c>DeepCopy()</c>; copies are asked for while profiles compile, not per validation.
+/// </para>
 /// </remarks>
 internal sealed class CopyingResolver(IAsyncResourceResolver source, Action<Resource>? patch = null, bool serialize = false) : IAsyncResourceResolver
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<Resource?>>> _byCanonical = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<Resource?>>> _byUri = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]?>>> _byCanonical = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]?>>> _byUri = new(StringComparer.Ordinal);
     private readonly Lock _one = new();
 
     /// <summary>A copy of the resource with this canonical URL, or null.</summary>
     public Task<Resource?> CopyOfAsync(string canonicalUrl) => ResolveByCanonicalUriAsync(canonicalUrl);
 
     public async Task<Resource?> ResolveByCanonicalUriAsync(string uri) =>
-        Copy(await _byCanonical.GetOrAdd(uri, u => new Lazy<Task<Resource?>>(() => LoadAsync(() => source.TryResolveByCanonicalUriAsync(u)))).Value.ConfigureAwait(false));
+        Copy(await _byCanonical.GetOrAdd(uri, u => new Lazy<Task<byte[]?>>(() => LoadAsync(() => source.TryResolveByCanonicalUriAsync(u)))).Value.ConfigureAwait(false));
 
     public async Task<Resource?> ResolveByUriAsync(string uri) =>
-        Copy(await _byUri.GetOrAdd(uri, u => new Lazy<Task<Resource?>>(() => LoadAsync(() => source.TryResolveByUriAsync(u)))).Value.ConfigureAwait(false));
+        Copy(await _byUri.GetOrAdd(uri, u => new Lazy<Task<byte[]?>>(() => LoadAsync(() => source.TryResolveByUriAsync(u)))).Value.ConfigureAwait(false));
 
-    private async Task<Resource?> LoadAsync(Func<Task<ResolverResult>> resolve)
+    private async Task<byte[]?> LoadAsync(Func<Task<ResolverResult>> resolve)
     {
         Resource? resource;
         try
@@ -56,13 +66,31 @@ internal sealed class CopyingResolver(IAsyncResourceResolver source, Action<Reso
             return null;
         }
 
-        if (resource is not null)
+        if (resource is null)
         {
-            patch?.Invoke(resource);
+            return null;
         }
 
-        return resource;
+        patch?.Invoke(resource);
+        var json = FhirJson.SerializeToUtf8(resource);
+        // Read back once here, so a definition that does not survive the round trip is "not found" now, not a fault later.
+        return Copy(json) is not null ? json : null;
     }
 
-    private static Resource? Copy(Resource? resource) => (Resource?)resource?.DeepCopy();
+    private static Resource? Copy(byte[]? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<Resource>(json, FhirJson.Lenient);
+        }
+        catch (Exception ex) when (ex is JsonException or DeserializationFailedException)
+        {
+            return null;
+        }
+    }
 }
