@@ -1,7 +1,8 @@
 namespace WirralCareRecord.Benchmarks;
 
 /// <summary>A GC configuration the gateway process can be started under: environment variables read by the runtime at start-up.</summary>
-internal sealed record GcMode(string Name, string Description, IReadOnlyDictionary<string, string> Environment);
+/// <param name="Settings">Gateway configuration for the mode, when it weighs a setting of the gateway's own beside the runtime's.</param>
+internal sealed record GcMode(string Name, string Description, IReadOnlyDictionary<string, string> Environment, IReadOnlyDictionary<string, string?>? Settings = null);
 
 /// <summary>
 /// The throughput load (3 sources, about 150 resources each, L = 0, 64 clients) against an out-of-process gateway under
@@ -18,6 +19,10 @@ internal static class GcModes
         new("hardlimit_300mb", "server GC, heap hard limit 300 MiB", new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x12C00000" }),
         new("hardlimit_200mb", "server GC, heap hard limit 200 MiB", new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0xC800000" }),
         new("workstation", "workstation GC", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }),
+        new("datas_conserve", "server GC, DATAS on, GCConserveMemory 7", new Dictionary<string, string> { ["DOTNET_GCConserveMemory"] = "7" }),
+        // Not the GC: W^X maps every page of compiled code twice (shared memory), which the working set counts.
+        new("datas_wxe_off", "server GC, DATAS on, W^X off", new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0" }),
+        new("datas_budget_48mb", "server GC, DATAS on, Federation:MaxBufferedSourceBytes 48 MiB", new Dictionary<string, string>(), new Dictionary<string, string?> { ["Federation:MaxBufferedSourceBytes"] = (48 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) }),
     ];
 
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(3);
@@ -63,7 +68,7 @@ internal static class GcModes
         OutOfProcessGateway gateway;
         try
         {
-            gateway = await OutOfProcessGateway.StartAsync(sources.Members, environment: new Dictionary<string, string>(mode.Environment));
+            gateway = await OutOfProcessGateway.StartAsync(sources.Members, mode.Settings is null ? null : new Dictionary<string, string?>(mode.Settings), new Dictionary<string, string>(mode.Environment));
         }
         catch (InvalidOperationException ex)
         {

@@ -254,6 +254,21 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
         return 0;
     }
 
+    /// <summary>On Linux, the working set split into anonymous memory (heaps, stacks, JIT) and mapped files (the binaries).</summary>
+    private static string ResidentKinds()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status))
+        {
+            return "";
+        }
+
+        var wanted = new[] { "RssAnon", "RssFile", "RssShmem" };
+        var found = File.ReadLines(status).Where(l => wanted.Any(w => l.StartsWith(w + ":", StringComparison.Ordinal)))
+            .Select(l => l.Split(':', 2)).Select(p => $"{p[0]}={long.Parse(p[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024}MB");
+        return " " + string.Join(' ', found);
+    }
+
     private static string Answer(string command)
     {
         switch (command)
@@ -279,7 +294,7 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
                 {
                     ("heap", info.HeapSizeBytes), ("committed", info.TotalCommittedBytes), ("fragmented", info.FragmentedBytes),
                     ("loh", info.GenerationInfo[3].SizeAfterBytes), ("poh", info.GenerationInfo[4].SizeAfterBytes),
-                }.Select(p => $"{p.Name}={p.Bytes / 1048576.0:0}MB"));
+                }.Select(p => $"{p.Name}={p.Bytes / 1048576.0:0}MB")) + ResidentKinds();
             case "gcinfo":
                 var config = GC.GetConfigurationVariables();
                 return string.Join(' ', new[] { "ServerGC", "GCDynamicAdaptationMode", "GCHeapHardLimit" }

@@ -37,7 +37,7 @@ public sealed class FederationOptions : IValidatableObject
     /// routes, 503 with Retry-After). Must leave room for one answer at the cap.
     /// </summary>
     [Range(1024 * 1024, long.MaxValue)]
-    public long MaxBufferedSourceBytes { get; set; } = 96 * 1024 * 1024;
+    public long MaxBufferedSourceBytes { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>How long reading an answer waits for room under <see cref="MaxBufferedSourceBytes"/> before giving up.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00", ErrorMessage = "Federation:SourceBufferWait must be between 0 and 1 minute.")]
