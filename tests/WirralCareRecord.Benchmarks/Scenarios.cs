@@ -18,7 +18,7 @@ internal sealed record BenchPlan(bool Quick)
     public TimeSpan LoadDuration => Quick ? TimeSpan.FromSeconds(8) : TimeSpan.FromSeconds(30);
 
     /// <summary>How long each GC mode is measured, after its warm-up.</summary>
-    public TimeSpan GcModeDuration => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(30);
+    public TimeSpan GcModeDuration => Quick ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(15);
 
     /// <summary>Passes over the GC modes, alternately forwards and backwards.</summary>
     public static int GcCycles => 2;

@@ -77,6 +77,13 @@ public sealed class StorageFaultTests(ITestOutputHelper output) : IDisposable
         settings["RateLimits:PerOrganisationPerMinute"] = "1000000";
         using var host = new GatewayHost(_issuer, [_gp], settings: settings);
         var anonymous = host.CreateClient(token: null);
+        // Load only once the gateway says it is ready, as a load balancer would: started at once, reads competed with
+        // the profiles' compilation at start-up on a busy machine and a few timed out before the outage began.
+        for (var attempt = 0; attempt < 600 && (await anonymous.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; attempt++)
+        {
+            await Task.Delay(100);
+        }
+
         var phase = Phase.Before;
         var answers = new ConcurrentQueue<Answer>();
         using var stop = new CancellationTokenSource();
