@@ -35,11 +35,14 @@ internal sealed class SourceBufferPool : IDisposable
     public const int BlockSize = 64 * 1024;
 
     private readonly ConcurrentQueue<byte[]> _free = new();
-    private readonly SemaphoreSlim _room;
+    // Woken when room comes back while readers wait; the room itself is the counter below, so the common path takes no lock.
+    private readonly SemaphoreSlim _roomReturned = new(0);
     private readonly int _budgetBlocks;
     private readonly TimeSpan _wait;
     private int _retained;
-    private int _overdrawn;
+    // Blocks of budget not in use; below zero while kept and written bytes overdraw it.
+    private int _room;
+    private int _waiting;
     private long _held;
 
     public SourceBufferPool(IOptions<FederationOptions> options)
@@ -50,7 +53,7 @@ internal sealed class SourceBufferPool : IDisposable
     public SourceBufferPool(long budgetBytes, TimeSpan wait)
     {
         _budgetBlocks = (int)Math.Min(int.MaxValue, Math.Max(1, budgetBytes / BlockSize));
-        _room = new SemaphoreSlim(_budgetBlocks, _budgetBlocks);
+        _room = _budgetBlocks;
         _wait = wait;
     }
 
@@ -62,13 +65,52 @@ internal sealed class SourceBufferPool : IDisposable
     /// <summary>A block to read an answer into, once the budget has room for it.</summary>
     public async ValueTask<byte[]> RentForAnswerAsync(CancellationToken cancellationToken)
     {
-        if (!_room.Wait(0, CancellationToken.None) && !await _room.WaitAsync(_wait, cancellationToken))
+        if (!TryTakeRoom())
         {
-            throw new SourceBuffersFullException(BudgetBytes);
+            await WaitForRoomAsync(cancellationToken);
         }
 
         Interlocked.Add(ref _held, BlockSize);
         return Take();
+    }
+
+    private async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)_wait.TotalMilliseconds;
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            // Checked again after registering as waiting: room returned in between would otherwise wake no one.
+            while (!TryTakeRoom())
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0 || !await _roomReturned.WaitAsync(TimeSpan.FromMilliseconds(left), cancellationToken))
+                {
+                    throw new SourceBuffersFullException(BudgetBytes);
+                }
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    private bool TryTakeRoom()
+    {
+        var room = Volatile.Read(ref _room);
+        while (room > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _room, room - 1, room);
+            if (seen == room)
+            {
+                return true;
+            }
+
+            room = seen;
+        }
+
+        return false;
     }
 
     /// <summary>A buffer of at least <paramref name="minimumLength"/> bytes for kept or written bytes; never waits.</summary>
@@ -76,14 +118,7 @@ internal sealed class SourceBufferPool : IDisposable
     {
         // Larger than a block only for one resource bigger than 64 KB: rare, so the shared pool's larger buckets do.
         var array = minimumLength <= BlockSize ? Take() : ArrayPool<byte>.Shared.Rent(minimumLength);
-        for (var i = Units(array); i > 0; i--)
-        {
-            if (!_room.Wait(0, CancellationToken.None))
-            {
-                Interlocked.Increment(ref _overdrawn);
-            }
-        }
-
+        Interlocked.Add(ref _room, -Units(array));
         Interlocked.Add(ref _held, array.Length);
         return array;
     }
@@ -92,13 +127,10 @@ internal sealed class SourceBufferPool : IDisposable
     public void Return(byte[] array)
     {
         Interlocked.Add(ref _held, -array.Length);
-        for (var i = Units(array); i > 0; i--)
+        // Room overdrawn by kept and written bytes is paid back first: waiting readers see it only once it is above zero.
+        if (Interlocked.Add(ref _room, Units(array)) > 0 && Volatile.Read(ref _waiting) > 0)
         {
-            // Room overdrawn by kept and written bytes is paid back before any is offered to waiting readers.
-            if (!TryRepayOverdraft())
-            {
-                _room.Release();
-            }
+            _roomReturned.Release();
         }
 
         if (array.Length != BlockSize)
@@ -115,23 +147,6 @@ internal sealed class SourceBufferPool : IDisposable
         }
     }
 
-    private bool TryRepayOverdraft()
-    {
-        var overdrawn = Volatile.Read(ref _overdrawn);
-        while (overdrawn > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref _overdrawn, overdrawn - 1, overdrawn);
-            if (seen == overdrawn)
-            {
-                return true;
-            }
-
-            overdrawn = seen;
-        }
-
-        return false;
-    }
-
     private byte[] Take()
     {
         if (_free.TryDequeue(out var block))
@@ -146,5 +161,5 @@ internal sealed class SourceBufferPool : IDisposable
     // A block is exactly BlockSize; the shared pool's arrays for larger rents are powers of two from 128 KB up.
     private static int Units(byte[] array) => (int)(((long)array.Length + BlockSize - 1) / BlockSize);
 
-    public void Dispose() => _room.Dispose();
+    public void Dispose() => _roomReturned.Dispose();
 }
