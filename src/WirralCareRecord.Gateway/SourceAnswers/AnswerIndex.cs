@@ -25,7 +25,7 @@ internal sealed class AnswerIndex
     /// <summary>The answer is not one JSON object with a resourceType: nothing of it can be passed on.</summary>
     public bool Malformed { get; private set; }
 
-    public List<EntrySlice> Entries { get; } = [];
+    public ChunkedList<EntrySlice> Entries { get; } = new();
 
     public List<(string Relation, string Url)> Links { get; } = [];
 
@@ -145,7 +145,7 @@ internal sealed class AnswerIndex
     }
 
     /// <summary>Returns false when <c>entry</c> is not a list of objects (which matters only if the answer is a Bundle).</summary>
-    private static bool ReadEntries(ref Utf8JsonReader reader, List<EntrySlice> entries)
+    private static bool ReadEntries(ref Utf8JsonReader reader, ChunkedList<EntrySlice> entries)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {

@@ -15,7 +15,7 @@ internal readonly record struct EntryDecision(EntrySlice Slice, ResourceFacts Fa
 /// <summary>What was decided for every resource of one answer, with counts of what was withheld and why.</summary>
 internal sealed class AnswerDecisions
 {
-    public List<EntryDecision> Entries { get; } = [];
+    public ChunkedList<EntryDecision> Entries { get; } = new();
 
     public int Kept => Entries.Count(e => e.Kept);
 
