@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Hosting;
@@ -34,37 +33,10 @@ internal sealed class RecordAnswer(PooledBufferWriter bundle) : IResult, IStatus
     /// <summary>The record as SDK objects, for the gateway's own page, which lays it out for a clinician.</summary>
     public Bundle ReadBundle()
     {
-        var reader = new Utf8JsonReader(Sequence());
+        var reader = new Utf8JsonReader(BufferSequence.Of(bundle.Chunks()));
         return JsonSerializer.Deserialize<Bundle>(ref reader, FhirJson.Lenient)
             ?? throw new InvalidOperationException("The combined record did not read back as a Bundle.");
     }
 
-    private ReadOnlySequence<byte> Sequence()
-    {
-        Segment? first = null, last = null;
-        foreach (var chunk in bundle.Chunks())
-        {
-            last = last is null ? first = new Segment(chunk, 0) : last.Append(chunk);
-        }
-
-        return first is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
-    }
-
     public void Dispose() => bundle.Dispose();
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }

@@ -20,18 +20,15 @@ public readonly record struct KeptResource(ReadOnlyMemory<byte> Json, ItemFacts 
 /// </summary>
 public sealed class KeptResources : IDisposable
 {
-    private const int ChunkSize = SourceBufferPool.BlockSize;
-    private readonly SourceBufferPool? _pool;
-    private readonly List<byte[]> _chunks = [];
+    // The pool's writer asked for a resource's whole length at once: it hands out one span, never split across blocks.
+    private readonly PooledBufferWriter? _buffer;
     private readonly List<KeptResource> _items = [];
-    private byte[]? _current;
-    private int _used;
 
     private KeptResources()
     {
     }
 
-    internal KeptResources(SourceBufferPool pool) => _pool = pool;
+    internal KeptResources(SourceBufferPool pool) => _buffer = new PooledBufferWriter(pool);
 
     /// <summary>A source that contributed nothing.</summary>
     public static KeptResources None => new();
@@ -45,37 +42,16 @@ public sealed class KeptResources : IDisposable
     /// <summary>Copies <paramref name="json"/> (one resource) into the store.</summary>
     internal void Add(ReadOnlySpan<byte> json, ItemFacts facts)
     {
-        var pool = _pool ?? throw new InvalidOperationException("KeptResources.None holds nothing.");
-        if (_current is null || _current.Length - _used < json.Length)
-        {
-            if (_current is not null)
-            {
-                _chunks.Add(_current);
-            }
-
-            // A resource larger than a chunk gets a chunk of its own size: it is never split.
-            _current = pool.Rent(Math.Max(json.Length, ChunkSize));
-            _used = 0;
-        }
-
-        json.CopyTo(_current.AsSpan(_used));
-        _items.Add(new KeptResource(_current.AsMemory(_used, json.Length), facts));
-        _used += json.Length;
+        var buffer = _buffer ?? throw new InvalidOperationException("KeptResources.None holds nothing.");
+        var memory = buffer.GetMemory(json.Length)[..json.Length];
+        json.CopyTo(memory.Span);
+        buffer.Advance(json.Length);
+        _items.Add(new KeptResource(memory, facts));
     }
 
     public void Dispose()
     {
         _items.Clear();
-        foreach (var chunk in _chunks)
-        {
-            _pool!.Return(chunk);
-        }
-
-        _chunks.Clear();
-        if (_current is not null)
-        {
-            _pool!.Return(_current);
-            _current = null;
-        }
+        _buffer?.Dispose();
     }
 }

@@ -54,7 +54,7 @@ internal sealed class SourceAnswer : IAsyncDisposable
                     }
                 }
 
-                answer.Data = Sequence(answer._blocks, used);
+                answer.Data = BufferSequence.Of(answer._blocks.Select((block, i) => (ReadOnlyMemory<byte>)block.AsMemory(0, i == answer._blocks.Count - 1 ? used : block.Length)));
                 return answer;
             }
         }
@@ -63,24 +63,6 @@ internal sealed class SourceAnswer : IAsyncDisposable
             answer.Release();
             throw;
         }
-    }
-
-    private static ReadOnlySequence<byte> Sequence(List<byte[]> blocks, int usedInLast)
-    {
-        if (blocks.Count == 1 || (blocks.Count == 2 && usedInLast == 0))
-        {
-            return new ReadOnlySequence<byte>(blocks[0], 0, blocks.Count == 1 ? usedInLast : SourceBufferPool.BlockSize);
-        }
-
-        var last = usedInLast == 0 ? blocks.Count - 2 : blocks.Count - 1;
-        var first = new Block(blocks[0], SourceBufferPool.BlockSize, 0);
-        var tail = first;
-        for (var i = 1; i <= last; i++)
-        {
-            tail = tail.Append(blocks[i], i == last ? (usedInLast == 0 ? SourceBufferPool.BlockSize : usedInLast) : SourceBufferPool.BlockSize);
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, tail, tail.Memory.Length);
     }
 
     /// <summary>One resource's bytes as one span: the segment itself when it lies in one, else a pooled copy.</summary>
@@ -106,21 +88,6 @@ internal sealed class SourceAnswer : IAsyncDisposable
         _blocks.Clear();
     }
 
-    private sealed class Block : ReadOnlySequenceSegment<byte>
-    {
-        public Block(byte[] array, int length, long runningIndex)
-        {
-            Memory = array.AsMemory(0, length);
-            RunningIndex = runningIndex;
-        }
-
-        public Block Append(byte[] array, int length)
-        {
-            var next = new Block(array, length, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }
 
 /// <summary>A resource's bytes as one span; returns its pooled copy when disposed.</summary>
