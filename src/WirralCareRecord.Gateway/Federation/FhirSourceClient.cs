@@ -247,7 +247,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     {
         var source = grant.Source;
         var scope = new PatientScope(nhsNumber, new HashSet<string>(StringComparer.Ordinal) { patientId }, new SourceLocation(source.FhirBaseUrl, ""), grant.Permits, labels);
-        var kept = new KeptResources(buffers);
+        var kept = new KeptResources(buffers, entries.TryGetNonEnumeratedCount(out var count) ? count : 0);
         try
         {
             return (kept, Keep(kept, scope, patientId, entries, source.OdsCode, correlationId));
@@ -262,12 +262,13 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// <summary>Adds to <paramref name="kept"/> what the rules allow; returns how many were withheld.</summary>
     private int Keep(KeptResources kept, PatientScope scope, string patientId, IEnumerable<PageEntry> entries, string odsCode, string correlationId)
     {
-        var seen = new HashSet<(string?, string?)>();
+        var seen = new HashSet<(string?, string?)>(entries.TryGetNonEnumeratedCount(out var count) ? count : 0);
         var withheld = 0;
+        using var scanner = FactsScanner.Rent();
         foreach (var (page, entry) in entries)
         {
             using var bytes = page.Slice(entry);
-            var facts = ResourceFacts.Scan(bytes.Span, labels);
+            var facts = scanner.Scan(bytes.Span, labels);
             if (facts.ResourceType is "OperationOutcome" || (facts.ResourceType == "Patient" && facts.Id == patientId) || !seen.Add((facts.ResourceType, facts.Id)))
             {
                 continue;
@@ -275,7 +276,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
             var decision = string.IsNullOrEmpty(facts.Id) || !FhirModelTables.IsKnownResource(facts.ResourceType) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
             // The combined record adds to the item's meta, so one whose meta is not the shape FHIR gives it is withheld too.
-            if (decision == Withholding.None && ItemFacts.Read(bytes.Span, facts.ResourceType!, facts.Id!) is { } itemFacts)
+            if (decision == Withholding.None && ItemFacts.Read(bytes.Span, facts.ResourceType!, facts.Id!, kept.Parts) is { } itemFacts)
             {
                 kept.Add(bytes.Span, itemFacts);
                 continue;

@@ -46,18 +46,18 @@ public static class RecordBundleBuilder
             var patientJson = FhirJson.SerializeToUtf8(patient);
             var patientParts = ItemFacts.Read(patientJson, "Patient", patient.Id ?? "")?.Parts
                 ?? throw new InvalidOperationException("The SDK wrote a Patient whose meta it cannot read back.");
-            Entry(patientJson, patientParts, "Patient", patient.Id ?? "", "match", null);
+            Entry(patientJson, patientParts.Span, "Patient", patient.Id ?? "", "match", null);
             for (var i = 0; i < result.Items.Count; i++)
             {
                 var item = result.Items[i];
                 // Any Patient the source sent about this person (a record it merged, say) is a match, as the patient is.
-                Entry(item.Json.Span, item.Facts.Parts, item.ResourceType, item.Id, item.ResourceType == "Patient" ? "match" : "include", sameItems[s][i] is { } tag ? (SameItemLinker.TagSystem, tag.Code, tag.Display) : null);
+                Entry(item.Json.Span, item.Facts.Parts.Span, item.ResourceType, item.Id, item.ResourceType == "Patient" ? "match" : "include", sameItems[s][i] is { } tag ? (SameItemLinker.TagSystem, tag.Code, tag.Display) : null);
             }
 
             Separator();
             WriteProvenance(result, gatewaySourceBase, targets, output);
 
-            void Entry(ReadOnlySpan<byte> json, int[] parts, string type, string id, string mode, (string, string, string)? sameItem)
+            void Entry(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, string type, string id, string mode, (string, string, string)? sameItem)
             {
                 targets.Add((type, id));
                 Separator();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Federation;
@@ -22,8 +23,9 @@ public static class SameItemLinker
     /// </summary>
     internal static (string Code, string Display)?[][] Link(IReadOnlyList<(string OdsCode, KeptResources Items)> sources)
     {
-        var groups = new Dictionary<string, List<(int Source, int Item)>>(StringComparer.Ordinal);
-        var order = new List<string>();
+        // One pass notes each key's first source and whether another source has it too; only keys shared that way (few)
+        // get a list of their sources. Nothing else is allocated per item.
+        var keys = new Dictionary<SameItemKey, Group>(sources.Sum(s => s.Items.Count));
         for (var s = 0; s < sources.Count; s++)
         {
             var items = sources[s].Items;
@@ -34,40 +36,55 @@ public static class SameItemLinker
                     continue;
                 }
 
-                if (!groups.TryGetValue(key, out var members))
+                ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(keys, key, out var exists);
+                if (!exists)
                 {
-                    groups[key] = members = [];
-                    order.Add(key);
+                    group = new Group(s);
                 }
-
-                members.Add((s, i));
+                else if (!string.Equals(sources[s].OdsCode, sources[group.FirstSource].OdsCode, StringComparison.OrdinalIgnoreCase))
+                {
+                    group.OdsCodes ??= [sources[group.FirstSource].OdsCode];
+                    if (!group.OdsCodes.Contains(sources[s].OdsCode, StringComparer.OrdinalIgnoreCase))
+                    {
+                        group.OdsCodes.Add(sources[s].OdsCode);
+                    }
+                }
             }
         }
 
+        // Groups are numbered in the order their first item appears, which is the order of this second pass.
         var tags = new (string Code, string Display)?[sources.Count][];
+        var n = 0;
         for (var s = 0; s < sources.Count; s++)
         {
-            tags[s] = new (string, string)?[sources[s].Items.Count];
-        }
-
-        var n = 0;
-        foreach (var key in order)
-        {
-            var members = groups[key];
-            var odsCodes = members.Select(m => sources[m.Source].OdsCode).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            if (odsCodes.Count < 2)
+            var items = sources[s].Items;
+            tags[s] = new (string, string)?[items.Count];
+            for (var i = 0; i < items.Count; i++)
             {
-                continue;
-            }
+                if (items[i].Facts.SameItemKey is not { } key)
+                {
+                    continue;
+                }
 
-            n++;
-            var tag = ($"same-{n}", $"Same item recorded by {string.Join(", ", odsCodes)}");
-            foreach (var (source, item) in members)
-            {
-                tags[source][item] = tag;
+                ref var group = ref CollectionsMarshal.GetValueRefOrNullRef(keys, key);
+                if (group.OdsCodes is null)
+                {
+                    continue;
+                }
+
+                group.Tag ??= ($"same-{++n}", $"Same item recorded by {string.Join(", ", group.OdsCodes)}");
+                tags[s][i] = group.Tag;
             }
         }
 
         return tags;
+    }
+
+    /// <summary>A same-item key's first source and, once another source has it too, every source's ODS code in order.</summary>
+    private struct Group(int firstSource)
+    {
+        public readonly int FirstSource = firstSource;
+        public List<string>? OdsCodes;
+        public (string Code, string Display)? Tag;
     }
 }

@@ -25,9 +25,12 @@ internal sealed class AnswerIndex
     /// <summary>The answer is not one JSON object with a resourceType: nothing of it can be passed on.</summary>
     public bool Malformed { get; private set; }
 
-    public ChunkedList<EntrySlice> Entries { get; } = new();
+    public ChunkedList<EntrySlice> Entries { get; } = new(pooled: true);
 
     public List<(string Relation, string Url)> Links { get; } = [];
+
+    /// <summary>Gives the outline's pooled space back: done when the answer it outlines is (<see cref="SourceAnswer"/>).</summary>
+    public void Release() => Entries.Release();
 
     public static AnswerIndex Read(ReadOnlySequence<byte> answer)
     {

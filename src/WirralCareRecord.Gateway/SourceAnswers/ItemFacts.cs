@@ -3,6 +3,12 @@ using System.Text.Json;
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
+/// What makes two items from different sources the same fact: the kind of item, the coded thing, and for events the day;
+/// for an encounter, its class and the day it started. Kept in parts, so no code with a separator in it can pass for another.
+/// </summary>
+public readonly record struct SameItemKey(string Kind, string System, string Code, string Day);
+
+/// <summary>
 /// What the combined record needs to know about one kept resource beyond the safety rules' facts, read from its bytes:
 /// the same-item key (<see cref="Federation.SameItemLinker"/>) and, for an Encounter or EpisodeOfCare, the organisation
 /// that provided it and when it started (<see cref="Federation.LegitimateRelationship"/>).
@@ -10,7 +16,7 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 public sealed record ItemFacts(string ResourceType, string Id)
 {
     /// <summary>What makes it the same fact as another source's item; null when it is not matched with anything.</summary>
-    public string? SameItemKey { get; init; }
+    public SameItemKey? SameItemKey { get; init; }
 
     /// <summary>An Encounter's <c>serviceProvider</c> or an EpisodeOfCare's <c>managingOrganization</c> is given.</summary>
     public bool HasProvider { get; init; }
@@ -25,7 +31,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
     /// Where the resource's parts lie in its bytes, four numbers each: <see cref="Part"/>, where its name starts, where
     /// its value starts, where it ends. Lets the combined record stamp meta and rewrite addresses part by part in one pass.
     /// </summary>
-    internal int[] Parts { get; init; } = [];
+    internal ReadOnlyMemory<int> Parts { get; init; }
 
     [ThreadStatic]
     private static List<int>? Layout;
@@ -50,7 +56,8 @@ public sealed record ItemFacts(string ResourceType, string Id)
     /// Reads the facts of a resource the rules kept. Null when its <c>meta</c> is not the shape FHIR gives it (an object
     /// whose <c>tag</c> is a list of objects): the combined record must add to it, so such a resource is withheld.
     /// </summary>
-    internal static ItemFacts? Read(ReadOnlySpan<byte> json, string resourceType, string id)
+    /// <param name="store">Where the parts are kept (the kept resources' arena); without one, they are an array of their own.</param>
+    internal static ItemFacts? Read(ReadOnlySpan<byte> json, string resourceType, string id, IntArena? store = null)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         var names = ElementNames.For(resourceType);
@@ -85,7 +92,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
                         code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : SkipCoding(ref reader);
                         break;
                     case Element.DayDateTime:
-                        day = reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: >= 10 } value ? value[..10] : Skip(ref reader);
+                        day = reader.TokenType == JsonTokenType.String ? DayOf(ref reader) : Skip(ref reader);
                         break;
                     case Element.DayPeriod:
                         day = (reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : Skip(ref reader)) is { Length: >= 10 } performed ? performed[..10] : null;
@@ -124,9 +131,9 @@ public sealed record ItemFacts(string ResourceType, string Id)
             _ => null,
         };
         var key = kind is not null
-            ? code is not { } coding || day is null ? null : string.Concat([kind, "|", coding.System, "|", coding.Code, "|", day])
-            : resourceType == "Encounter" && start is { Length: >= 10 } && encounterClass is not null ? $"encounter|{encounterClass}|{start[..10]}" : null;
-        return new ItemFacts(resourceType, id) { SameItemKey = key, HasProvider = hasProvider, ProviderOdsCode = providerOds, PeriodStart = start, Parts = [.. layout] };
+            ? code is not { } coding || day is null ? (SameItemKey?)null : new SameItemKey(kind, coding.System, coding.Code, day)
+            : resourceType == "Encounter" && start is { Length: >= 10 } && encounterClass is not null ? new SameItemKey("encounter", "", encounterClass, start[..10]) : null;
+        return new ItemFacts(resourceType, id) { SameItemKey = key, HasProvider = hasProvider, ProviderOdsCode = providerOds, PeriodStart = start, Parts = store is null ? layout.ToArray() : store.Store(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(layout)) };
     }
 
     private enum Element
@@ -285,6 +292,22 @@ public sealed record ItemFacts(string ResourceType, string Id)
 
         return (system, value);
     }
+
+    /// <summary>
+    /// The day of a dateTime: its first ten characters, as sent. Days repeat across records (there are only so many), so
+    /// they are kept once each rather than made per item.
+    /// </summary>
+    private static string? DayOf(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence && reader.ValueSpan.Length >= 10 && System.Text.Ascii.IsValid(reader.ValueSpan[..10]))
+        {
+            return Days.Get(reader.ValueSpan[..10]);
+        }
+
+        return reader.GetString() is { Length: >= 10 } value ? value[..10] : null;
+    }
+
+    private static readonly StringTable Days = new(1024, 10);
 
     private static string? PeriodStartOf(ref Utf8JsonReader reader)
     {

@@ -22,13 +22,21 @@ public sealed class KeptResources : IDisposable
 {
     // The pool's writer asked for a resource's whole length at once: it hands out one span, never split across blocks.
     private readonly PooledBufferWriter? _buffer;
-    private readonly List<KeptResource> _items = [];
+    private readonly List<KeptResource> _items;
+    private readonly IntArena? _parts;
 
-    private KeptResources()
+    private KeptResources() => _items = [];
+
+    /// <param name="capacity">How many resources there are to decide on: at most that many are kept.</param>
+    internal KeptResources(SourceBufferPool pool, int capacity = 0)
     {
+        _items = new List<KeptResource>(capacity);
+        _buffer = new PooledBufferWriter(pool);
+        _parts = new IntArena();
     }
 
-    internal KeptResources(SourceBufferPool pool) => _buffer = new PooledBufferWriter(pool);
+    /// <summary>Where the kept resources' <see cref="ItemFacts.Parts"/> are stored, given back with the resources.</summary>
+    internal IntArena Parts => _parts ?? throw new InvalidOperationException("KeptResources.None holds nothing.");
 
     /// <summary>A source that contributed nothing.</summary>
     public static KeptResources None => new();
@@ -53,5 +61,6 @@ public sealed class KeptResources : IDisposable
     {
         _items.Clear();
         _buffer?.Dispose();
+        _parts?.Dispose();
     }
 }

@@ -12,7 +12,7 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 internal static class MetaStamp
 {
     /// <param name="sameItem">The same-item coding, or null.</param>
-    public static void Write(ReadOnlySpan<byte> json, int[] parts, AddressRewriter rewriter, string metaSource, (string System, string Code, string Display)? sameItem, IBufferWriter<byte> output)
+    public static void Write(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, AddressRewriter rewriter, string metaSource, (string System, string Code, string Display)? sameItem, IBufferWriter<byte> output)
     {
         output.Write("{"u8);
         for (var i = 0; i < parts.Length; i += 4)
@@ -84,7 +84,7 @@ internal static class MetaStamp
     }
 
     /// <summary>A property as sent: its name as it was, its value with the source's addresses rewritten.</summary>
-    private static void Property(ReadOnlySpan<byte> json, int[] parts, int i, AddressRewriter rewriter, IBufferWriter<byte> output)
+    private static void Property(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, int i, AddressRewriter rewriter, IBufferWriter<byte> output)
     {
         output.Write(json[parts[i + 1]..parts[i + 2]]);
         rewriter.Copy(json[parts[i + 2]..parts[i + 3]], output);

@@ -5,35 +5,52 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
 /// Element names, resource types and codes as strings without a new string per occurrence: FHIR answers repeat a few
-/// hundred names thousands of times, and the streaming pass reads them on every resource. A fixed table of recent
-/// strings, looked up by the bytes' hash; a miss (or a collision) simply makes a new string.
+/// hundred names thousands of times, and the streaming pass reads them on every resource.
 /// </summary>
 internal static class NameCache
 {
-    private const int Slots = 4096;
-    private const int MaxLength = 64;
-    private static readonly string?[] Table = new string?[Slots];
+    private static readonly StringTable Names = new(4096, 64);
 
     /// <summary>The current token's text (a property name or a string value).</summary>
-    public static string Get(ref Utf8JsonReader reader)
+    public static string Get(ref Utf8JsonReader reader) => Names.Get(ref reader);
+}
+
+/// <summary>
+/// A fixed table of recent strings, looked up by their UTF-8 bytes' hash; a miss (or a collision) simply makes a new
+/// string and takes the slot. Safe to share between threads: a slot holds a whole string or none.
+/// </summary>
+internal sealed class StringTable(int slots, int maxLength)
+{
+    private readonly string?[] _table = new string?[slots];
+
+    /// <summary>The current token's text (a property name or a string value).</summary>
+    public string Get(ref Utf8JsonReader reader)
     {
-        if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > MaxLength)
+        if (reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > maxLength)
         {
             return reader.GetString()!;
         }
 
-        var bytes = reader.ValueSpan;
-        var slot = (int)((uint)HashCode(bytes) % Slots);
-        var cached = Volatile.Read(ref Table[slot]);
+        return Get(reader.ValueSpan);
+    }
+
+    /// <summary>The text of <paramref name="bytes"/> (UTF-8, no escapes, at most the table's longest).</summary>
+    public string Get(ReadOnlySpan<byte> bytes)
+    {
+        var slot = (int)((uint)HashCode(bytes) % (uint)_table.Length);
+        var cached = Volatile.Read(ref _table[slot]);
         if (cached is not null && Matches(cached, bytes))
         {
             return cached;
         }
 
         var created = Encoding.UTF8.GetString(bytes);
-        Volatile.Write(ref Table[slot], created);
+        Volatile.Write(ref _table[slot], created);
         return created;
     }
+
+    /// <summary>Forgets every string: a table kept for one answer's values holds none of them after it.</summary>
+    public void Clear() => Array.Clear(_table);
 
     private static int HashCode(ReadOnlySpan<byte> bytes)
     {

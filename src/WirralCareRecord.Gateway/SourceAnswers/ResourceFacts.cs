@@ -35,29 +35,71 @@ internal sealed class ResourceFacts
     /// <summary>Whether this resource or anything it contains carries a restricted label.</summary>
     public bool AnyRestricted => HasRestrictedLabel || Contained.Exists(c => c.AnyRestricted);
 
-    /// <summary>Reads the facts of the resource in <paramref name="json"/> (one JSON object).</summary>
-    public static ResourceFacts Scan(ReadOnlySpan<byte> json, RestrictedLabels labels)
+    /// <summary>Reads the facts of the resource in <paramref name="json"/> (one JSON object) into new objects.</summary>
+    public static ResourceFacts Scan(ReadOnlySpan<byte> json, RestrictedLabels labels) => ScanInto(new ResourceFacts(), json, labels);
+
+    /// <summary>Reads into <paramref name="facts"/>, which holds nothing yet (new, or just reset by <see cref="FactsScanner"/>).</summary>
+    internal static ResourceFacts ScanInto(ResourceFacts facts, ReadOnlySpan<byte> json, RestrictedLabels labels, FactsScanner? scanner = null)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                return new ResourceFacts { Malformed = true };
+                facts.Malformed = true;
+                return facts;
             }
 
-            var facts = ScanResource(ref reader, labels);
-            return facts;
+            ScanResource(ref reader, facts, labels, scanner);
         }
         catch (JsonException)
         {
-            return new ResourceFacts { Malformed = true };
+            // Nothing read before the fault counts: only that it could not be read.
+            facts.Reset();
+            facts.Malformed = true;
+        }
+
+        return facts;
+    }
+
+    /// <summary>Back to holding nothing, for the next resource; the lists keep their capacity.</summary>
+    internal void Reset()
+    {
+        ResourceType = null;
+        Id = null;
+        HasRestrictedLabel = false;
+        Malformed = false;
+        References.Clear();
+        NhsNumbers.Clear();
+        Contained.Clear();
+    }
+
+    /// <summary>Lets go of list space beyond <paramref name="capacity"/> items (the lists are empty when this is called).</summary>
+    internal void Trim(int capacity)
+    {
+        if (References.Capacity > capacity)
+        {
+            References.Capacity = capacity;
+        }
+
+        if (NhsNumbers.Capacity > capacity)
+        {
+            NhsNumbers.Capacity = capacity;
+        }
+
+        if (Contained.Capacity > capacity)
+        {
+            Contained.Capacity = capacity;
         }
     }
 
-    private static ResourceFacts ScanResource(ref Utf8JsonReader reader, RestrictedLabels labels)
+    /// <summary>Where reference and identifier strings come from: one answer's repeated values once each, when scanned by a <see cref="FactsScanner"/>.</summary>
+    internal StringTable? Values { get; set; }
+
+    private string? Text(ref Utf8JsonReader reader) => Values?.Get(ref reader) ?? reader.GetString();
+
+    private static void ScanResource(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner)
     {
-        var facts = new ResourceFacts();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("resourceType"u8))
@@ -91,7 +133,9 @@ internal sealed class ResourceFacts
                 {
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
-                        facts.Contained.Add(ScanResource(ref reader, labels));
+                        var contained = scanner?.NextContained() ?? new ResourceFacts();
+                        ScanResource(ref reader, contained, labels, scanner);
+                        facts.Contained.Add(contained);
                     }
                     else
                     {
@@ -112,8 +156,6 @@ internal sealed class ResourceFacts
                 WalkValue(ref reader, facts, element, direct: true);
             }
         }
-
-        return facts;
     }
 
     private static void WalkValue(ref Utf8JsonReader reader, ResourceFacts facts, string? root, bool direct)
@@ -145,7 +187,7 @@ internal sealed class ResourceFacts
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    reference = reader.GetString();
+                    reference = facts.Text(ref reader);
                     isReference = true;
                 }
                 else
@@ -205,7 +247,7 @@ internal sealed class ResourceFacts
             else if (reader.ValueTextEquals("value"u8))
             {
                 reader.Read();
-                value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                value = reader.TokenType == JsonTokenType.String ? facts.Text(ref reader) : null;
                 SkipValue(ref reader);
             }
             else

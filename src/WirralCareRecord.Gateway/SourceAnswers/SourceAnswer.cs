@@ -18,6 +18,7 @@ internal sealed class SourceAnswer : IAsyncDisposable
 {
     private readonly SourceBufferPool _pool;
     private readonly List<byte[]> _blocks = [];
+    private readonly List<AnswerIndex> _indexes = [];
 
     private SourceAnswer(SourceBufferPool pool) => _pool = pool;
 
@@ -68,8 +69,20 @@ internal sealed class SourceAnswer : IAsyncDisposable
     /// <summary>One resource's bytes as one span: the segment itself when it lies in one, else a pooled copy.</summary>
     public ResourceBytes Slice(EntrySlice entry) => ResourceBytes.From(Data.Slice(entry.Start, entry.Length));
 
-    /// <summary>The outline of the whole answer.</summary>
-    public AnswerPage Index() => new(Data, AnswerIndex.Read(Data));
+    /// <summary>The outline of the whole answer, given back with the answer.</summary>
+    public AnswerPage Index() => new(Data, Outline(Data)) { Owner = this };
+
+    /// <summary>An outline of part of the answer (a nested Bundle), given back with the answer.</summary>
+    internal AnswerIndex Outline(ReadOnlySequence<byte> data)
+    {
+        var index = AnswerIndex.Read(data);
+        lock (_indexes)
+        {
+            _indexes.Add(index);
+        }
+
+        return index;
+    }
 
     public ValueTask DisposeAsync()
     {
@@ -86,6 +99,15 @@ internal sealed class SourceAnswer : IAsyncDisposable
         }
 
         _blocks.Clear();
+        lock (_indexes)
+        {
+            foreach (var index in _indexes)
+            {
+                index.Release();
+            }
+
+            _indexes.Clear();
+        }
     }
 
 }
@@ -133,13 +155,16 @@ internal readonly struct ResourceBytes : IDisposable
 /// </summary>
 internal sealed record AnswerPage(ReadOnlySequence<byte> Data, AnswerIndex Index)
 {
+    /// <summary>The answer the page was read from, which gives nested outlines back with its own.</summary>
+    internal SourceAnswer? Owner { get; init; }
+
     public ResourceBytes Slice(EntrySlice entry) => ResourceBytes.From(Data.Slice(entry.Start, entry.Length));
 
     /// <summary>The Bundle nested as one entry's resource, outlined in turn.</summary>
     public AnswerPage Nested(EntrySlice entry)
     {
         var data = Data.Slice(entry.Start, entry.Length);
-        return new AnswerPage(data, AnswerIndex.Read(data));
+        return new AnswerPage(data, Owner?.Outline(data) ?? AnswerIndex.Read(data)) { Owner = Owner };
     }
 
     public string? Link(string relation) => Index.Links.FirstOrDefault(l => l.Relation == relation).Url;

@@ -6,8 +6,8 @@ using WirralCareRecord.Gateway.Hosting;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
-/// <summary>One resource of an answer and what the rules decided for it.</summary>
-internal readonly record struct EntryDecision(EntrySlice Slice, ResourceFacts Facts, Withholding Withholding)
+/// <summary>One resource of an answer, its type and id, and what the rules decided for it.</summary>
+internal readonly record struct EntryDecision(EntrySlice Slice, string? ResourceType, string? Id, Withholding Withholding)
 {
     public bool Kept => Withholding == Withholding.None;
 }
@@ -62,6 +62,7 @@ internal static class SourceAnswerFilter
     {
         var decisions = new AnswerDecisions();
         var index = page.Index;
+        using var scanner = FactsScanner.Rent();
         foreach (var entry in index.Entries)
         {
             if (entry.Start < 0)
@@ -70,7 +71,7 @@ internal static class SourceAnswerFilter
             }
 
             using var bytes = page.Slice(entry);
-            var facts = ResourceFacts.Scan(bytes.Span, scope.Labels);
+            var facts = scanner.Scan(bytes.Span, scope.Labels);
             if (facts.ResourceType == "OperationOutcome" && index.IsBundle)
             {
                 continue;
@@ -79,7 +80,7 @@ internal static class SourceAnswerFilter
             var decision = binaryByLink && facts.ResourceType == "Binary" && !index.IsBundle && !facts.Malformed
                 ? facts.AnyRestricted ? Withholding.Restricted : Withholding.None
                 : DisclosurePolicy.Decide(facts, scope);
-            decisions.Entries.Add(new EntryDecision(entry, facts, decision));
+            decisions.Entries.Add(new EntryDecision(entry, facts.ResourceType, facts.Id, decision));
         }
 
         return decisions;
@@ -127,7 +128,7 @@ internal static class SourceAnswerFilter
             first = false;
             var fullUrl = page.FullUrlOf(decision.Slice) is { } given && rewriter.Location.LocalPart(given) is not null
                 ? rewriter.RewriteText(given)
-                : $"{rewriter.Location.GatewaySourceBase}/{decision.Facts.ResourceType}/{decision.Facts.Id}";
+                : $"{rewriter.Location.GatewaySourceBase}/{decision.ResourceType}/{decision.Id}";
             AddressRewriter.WriteString(output, fullUrl);
             Raw(output, ",\"resource\":");
             WriteResource(page, decision, rewriter, output);

@@ -92,7 +92,7 @@ internal static class SdkRecordBundle
         var groups = items
             .Select(i => (i.OdsCode, i.Resource, Key: KeyOf(i.Resource)))
             .Where(i => i.Key is not null)
-            .GroupBy(i => i.Key, StringComparer.Ordinal)
+            .GroupBy(i => i.Key)
             .Where(g => g.Select(i => i.OdsCode).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
             .ToList();
         for (var n = 0; n < groups.Count; n++)
@@ -105,7 +105,8 @@ internal static class SdkRecordBundle
         }
     }
 
-    private static string? KeyOf(Resource resource) => resource switch
+    // In parts, not joined with a separator: a code holding the separator must not pass for another code.
+    private static (string Kind, string System, string Code, string Day)? KeyOf(Resource resource) => resource switch
     {
         AllergyIntolerance r => Key("allergy", r.Code),
         Condition r => Key("condition", r.Code),
@@ -114,14 +115,14 @@ internal static class SdkRecordBundle
         Immunization r => Key("immunisation", r.VaccineCode, Day(r.Occurrence)),
         Procedure r => Key("procedure", r.Code, Day(r.Performed)),
         Observation r => Key("observation", r.Code, Day(r.Effective)),
-        Encounter r => r.Period?.Start is { Length: >= 10 } start && r.Class?.Code is { } cls ? $"encounter|{cls}|{start[..10]}" : null,
+        Encounter r => r.Period?.Start is { Length: >= 10 } start && r.Class?.Code is { } cls ? ("encounter", "", cls, start[..10]) : null,
         _ => null,
     };
 
-    private static string? Key(string kind, CodeableConcept? code, string? day = "")
+    private static (string, string, string, string)? Key(string kind, CodeableConcept? code, string? day = "")
     {
         var coding = code?.Coding.FirstOrDefault(c => !string.IsNullOrEmpty(c.System) && !string.IsNullOrEmpty(c.Code));
-        return coding is null || day is null ? null : $"{kind}|{coding.System}|{coding.Code}|{day}";
+        return coding is null || day is null ? null : (kind, coding.System!, coding.Code!, day);
     }
 
     private static string? Day(DataType? when) => when switch

@@ -161,11 +161,13 @@ public sealed class StreamedRecordDifferentialTests
     {
         var results = sources.Select(s =>
         {
+            // As the federated read keeps them: facts from one scanner per source, parts in the kept resources' arena.
             var kept = new KeptResources(Buffers);
+            using var scanner = FactsScanner.Rent();
             foreach (var item in s.Items)
             {
-                var facts = ResourceFacts.Scan(item, new RestrictedLabels([]));
-                kept.Add(item, ItemFacts.Read(item, facts.ResourceType!, facts.Id!) ?? throw new InvalidOperationException($"{facts.ResourceType}/{facts.Id}: meta not accepted"));
+                var facts = scanner.Scan(item, new RestrictedLabels([]));
+                kept.Add(item, ItemFacts.Read(item, facts.ResourceType!, facts.Id!, kept.Parts) ?? throw new InvalidOperationException($"{facts.ResourceType}/{facts.Id}: meta not accepted"));
             }
 
             return Result(s.Source, (Patient)s.Patient.DeepCopy(), kept);
