@@ -96,7 +96,7 @@ internal sealed class SourceAccessMiddleware(
     {
         try
         {
-            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome ?? (status == StatusCodes.Status404NotFound ? "no-match" : status >= 500 ? "failed" : "withheld"), status, message, 0, breakGlass, nhsNumber);
+            await SourceReadAudit.RecordAsync(context, audit, caller, odsCode, outcome ?? SourceReadAudit.OutcomeOf(status), status, message, 0, breakGlass, nhsNumber);
         }
         catch (AuditUnavailableException unavailable)
         {

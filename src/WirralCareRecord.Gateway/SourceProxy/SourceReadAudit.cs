@@ -9,6 +9,9 @@ internal static class SourceReadAudit
 {
     private static readonly object AuditedKey = new();
 
+    /// <summary>How a refusal of a source read is recorded when nothing more specific is known: by its status.</summary>
+    public static string OutcomeOf(int status) => status == StatusCodes.Status404NotFound ? "no-match" : status >= 500 ? "failed" : "withheld";
+
     public static async Task RecordAsync(HttpContext context, AuditTrail audit, CallerIdentity caller, string odsCode, string outcome, int status, string? description, int resources, string? breakGlass = null, string? nhsNumber = null, int withheld = 0)
     {
         if (!context.Items.TryAdd(AuditedKey, true))

@@ -346,7 +346,7 @@ internal sealed class SourceResponseTransforms(
             Status = refused.StatusCode,
             Outcome = Outcomes.Create(refused.Code, refused.Message, context.CorrelationId()),
             Problem = refused.Message,
-            AuditOutcome = refused.StatusCode == StatusCodes.Status404NotFound ? "no-match" : refused.StatusCode >= 500 ? "failed" : "withheld",
+            AuditOutcome = SourceReadAudit.OutcomeOf(refused.StatusCode),
             RetryAfterSeconds = refused.RetryAfterSeconds,
         };
 
