@@ -65,11 +65,13 @@ internal static class Scenarios
             var latencies = new List<double>();
             var entries = 0;
             TimeSpan cpu = default;
+            using var timeline = new ReadTimeline();
             for (var i = 0; i < BenchPlan.FanoutWarmup + plan.FanoutReads; i++)
             {
                 if (i == BenchPlan.FanoutWarmup)
                 {
                     await BenchGateway.WaitUntilQuietAsync();
+                    timeline.Clear();
                 }
 
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -114,6 +116,13 @@ internal static class Scenarios
             figures[$"fanout_cpu_ms_per_read_{n}"] = cpuPerRead;
             figures[$"fanout_p50_ratio_to_cpu_floor_{n}"] = p50 / cpuFloor;
             figures[$"fanout_sequential_sum_ms_{n}"] = n * oneSourceP50;
+            var phases = timeline.Medians();
+            foreach (var (phase, ms) in phases)
+            {
+                figures[$"fanout_{phase}_p50_ms_{n}"] = ms;
+            }
+
+            results.Log($"fan-out {n,2} sources, medians per read: {string.Join(", ", phases.Select(p => $"{p.Key.Replace('_', ' ')} {p.Value:0.00} ms"))}");
             results.Log($"fan-out {n,2} sources ({sources.ResourcesPerSource} resources each, {entries} entries): p50 {p50:0.0} ms, p95 {p95:0.0} ms, p99 {p99:0.0} ms; floor L = {floor:0} ms; CPU {cpuPerRead:0.0} ms per read, so L + CPU/cores = {cpuFloor:0.0} ms (p50 ÷ that {p50 / cpuFloor:0.00}); sequential sum {n * oneSourceP50:0} ms");
         }
 

@@ -151,11 +151,22 @@ internal static class GetRecordEndpoint
                 notices.Add(Outcomes.Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, howChosen));
             }
 
+            // The audit event depends on the results, not on the written Bundle: it is made durable while the Bundle is
+            // written, and nothing is sent until both are done. Should writing fail (a fault of the gateway's own), the
+            // access stays audited as made, which errs on the side an auditor would want.
+            var audited = services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
             var bundle = new SourceAnswers.PooledBufferWriter(services.Buffers);
             try
             {
-                RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
-                await services.Audit.RecordAsync(Access(context, caller, nhsNumber, StatusCodes.Status200OK, null, results, breakGlass, plan), context.RequestAborted);
+                try
+                {
+                    RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
+                }
+                finally
+                {
+                    // Awaited whatever happened to the writing, so an audit failure is never left unobserved.
+                    await audited;
+                }
             }
             catch
             {
