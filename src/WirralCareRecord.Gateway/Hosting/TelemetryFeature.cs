@@ -10,21 +10,32 @@ namespace WirralCareRecord.Gateway.Hosting;
 /// </summary>
 public static class TelemetryFeature
 {
+    /// <summary>Turns tracing on without an OTLP endpoint (for an exporter added in code, as the tests add theirs).</summary>
+    public const string TracesKey = "Telemetry:Traces";
+
     public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<GatewayTelemetry>();
+        var exported = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var telemetry = builder.Services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing
-                .AddSource(GatewayTelemetry.Name)
-                // Query strings carry NHS numbers; the instrumentations redact query values by default, and the
-                // gateway never turns that off.
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics
                 .AddMeter(GatewayTelemetry.Name)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        // Spans nobody exports cost every request its activities and their tags (measured on the source route); with no
+        // tracing, ASP.NET Core still starts an activity per request for the logs, so correlation ids and the
+        // traceparent passed to sources are unchanged.
+        if (exported || builder.Configuration.GetValue<bool>(TracesKey))
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(GatewayTelemetry.Name)
+                // Query strings carry NHS numbers; the instrumentations redact query values by default, and the
+                // gateway never turns that off.
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation());
+        }
+
+        if (exported)
         {
             telemetry.UseOtlpExporter();
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Tests.Common;
@@ -42,6 +43,28 @@ public sealed class TelemetryTests : IDisposable
         Assert.Contains("patientNHSNumber=Redacted", request.GetTagItem("url.query") as string, StringComparison.Ordinal);
         var everything = spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(s.DisplayName)).ToList();
         Assert.DoesNotContain(everything, text => text.Contains(Nhs, StringComparison.Ordinal) || text.Contains("Featherstonehaugh", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetRecord_TracingOffWithoutAnExporter_TraceContextStillReachesSourcesAndTheAudit()
+    {
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", Nhs), ClinicalData.Condition("c1", "gp-1"));
+        _acute.AnswerEverything(HttpStatusCode.NotFound, "{}", FhirJson.ContentType);
+        using var host = new GatewayHost(_issuer, [_gp, _acute], settings: new() { [TelemetryFeature.TracesKey] = "false" });
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var client = host.CreateClient(_issuer.CreateToken());
+        client.DefaultRequestHeaders.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+
+        var response = await client.GetAsync($"/fhir/Patient/$wcr-getrecord?patientNHSNumber={Nhs}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // No tracer: nothing would export its spans, so none are made.
+        Assert.Null(host.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+        Assert.DoesNotContain(host.Spans.Snapshot(), s => s.TraceId == traceId);
+        // The caller's trace still names the read where it matters: at the sources and in the audit log.
+        Assert.Contains(_gp.DataRequests, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
+        Assert.Equal(traceId.ToString(), response.RequestId());
+        Assert.Contains(host.AuditEvents(), e => e.CorrelationId() == traceId.ToString());
     }
 
     public void Dispose()

@@ -57,6 +57,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             ["AzureAd:TenantId"] = TestIssuer.TenantId,
             ["AzureAd:ClientId"] = TestIssuer.ClientId,
             ["Federation:SourceTimeout"] = "00:00:05",
+            // The tests' in-memory span exporter needs tracing on, which is otherwise on only with an OTLP endpoint.
+            [TelemetryFeature.TracesKey] = "true",
             // Production refuses the locator's development key; a test rig's own key lets Production-environment hosts start.
             ["Locator:NameKey"] = "test-rig-locator-name-key-0123456789abcdef",
         };
@@ -126,6 +128,8 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(_settings));
+        // Read while the gateway is composed, before the configuration above is applied: given as a host setting too.
+        builder.UseSetting(TelemetryFeature.TracesKey, _settings[TelemetryFeature.TracesKey]);
         builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
