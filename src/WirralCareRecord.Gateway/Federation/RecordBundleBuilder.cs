@@ -25,7 +25,7 @@ public static class RecordBundleBuilder
         var returned = results.Where(r => r.Outcome == SourceOutcome.Returned).ToList();
         var sameItems = SameItemLinker.Link([.. returned.Select(r => (r.OdsCode, r.Items))]);
         Raw(output, "{\"resourceType\":\"Bundle\",\"id\":");
-        AddressRewriter.WriteString(output, Guid.NewGuid().ToString());
+        AddressRewriter.WriteString(output, FreshId.New().ToString());
         Raw(output, ",\"meta\":{\"lastUpdated\":");
         AddressRewriter.WriteString(output, Instant(now));
         Raw(output, "},\"type\":\"searchset\",\"timestamp\":");
@@ -75,9 +75,9 @@ public static class RecordBundleBuilder
         {
             Separator();
             Raw(output, "{\"fullUrl\":");
-            AddressRewriter.WriteString(output, "urn:uuid:" + Guid.NewGuid());
+            AddressRewriter.WriteString(output, "urn:uuid:" + FreshId.New());
             Raw(output, ",\"resource\":");
-            output.Write(FhirJson.SerializeToUtf8(new OperationOutcome { Id = Guid.NewGuid().ToString(), Issue = issues }));
+            output.Write(FhirJson.SerializeToUtf8(new OperationOutcome { Id = FreshId.New().ToString(), Issue = issues }));
             Raw(output, ",\"search\":{\"mode\":\"outcome\"}}");
         }
 
@@ -144,7 +144,7 @@ public static class RecordBundleBuilder
     private static void WriteProvenance(SourceResult result, string gatewaySourceBase, List<(string Type, string Id)> targets, IBufferWriter<byte> output)
     {
         var source = result.Grant.Source;
-        var id = Guid.NewGuid().ToString();
+        var id = FreshId.New().ToString();
         Raw(output, "{\"fullUrl\":");
         AddressRewriter.WriteString(output, "urn:uuid:" + id);
         Raw(output, ",\"resource\":{\"resourceType\":\"Provenance\",\"id\":");
@@ -187,7 +187,7 @@ public static class RecordBundleBuilder
     /// <summary>An item's address on the gateway, <c>{source base}/{type}/{id}</c>, as a JSON string, without building it first.</summary>
     private static void WriteAddress(IBufferWriter<byte> output, string gatewaySourceBase, string type, string id)
     {
-        if (!Plain(gatewaySourceBase) || !Plain(type) || !Plain(id))
+        if (!AddressRewriter.IsVerbatim(gatewaySourceBase) || !AddressRewriter.IsVerbatim(type) || !AddressRewriter.IsVerbatim(id))
         {
             AddressRewriter.WriteString(output, $"{gatewaySourceBase}/{type}/{id}");
             return;
@@ -203,8 +203,6 @@ public static class RecordBundleBuilder
         at += Encoding.ASCII.GetBytes(id, span[at..]);
         span[at++] = (byte)'"';
         output.Advance(at);
-
-        static bool Plain(string value) => !value.AsSpan().ContainsAnyExceptInRange(' ', '~') && !value.AsSpan().ContainsAny('"', '\\');
     }
 
     private static string Instant(DateTimeOffset value) => value.ToString("yyyy-MM-dd'T'HH:mm:ss.fffzzz", CultureInfo.InvariantCulture);

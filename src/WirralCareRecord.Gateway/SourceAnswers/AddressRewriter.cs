@@ -130,24 +130,16 @@ internal sealed class AddressRewriter
         return false;
     }
 
-    private static bool NeedsEscaping(string value)
-    {
-        foreach (var c in value)
-        {
-            // What the relaxed encoder would escape, and anything beyond ASCII, takes the encoder's path.
-            if (c < 0x20 || c >= 0x7F || c is '"' or '\\')
-            {
-                return true;
-            }
-        }
+    /// <summary>Printable ASCII but for the quote and backslash: what JSON carries as it is, with the relaxed encoder.</summary>
+    private static readonly SearchValues<char> Verbatim = SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
-        return false;
-    }
+    /// <summary>Whether the value goes into a JSON string as it is, byte for byte.</summary>
+    internal static bool IsVerbatim(ReadOnlySpan<char> value) => !value.ContainsAnyExcept(Verbatim);
 
     internal static void WriteString(IBufferWriter<byte> output, string value)
     {
         // Addresses, ids and codes are nearly always plain ASCII needing no escape: those are written as they are.
-        if (value.Length < 1024 && !NeedsEscaping(value))
+        if (value.Length < 1024 && IsVerbatim(value))
         {
             var plain = output.GetSpan(value.Length + 2);
             plain[0] = (byte)'"';

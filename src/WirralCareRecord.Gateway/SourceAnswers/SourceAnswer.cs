@@ -18,6 +18,7 @@ internal sealed class SourceAnswer : IAsyncDisposable
 {
     private readonly SourceBufferPool _pool;
     private readonly List<byte[]> _blocks = [];
+    private AnswerIndex? _first;
     private readonly List<AnswerIndex> _indexes = [];
 
     private SourceAnswer(SourceBufferPool pool) => _pool = pool;
@@ -76,9 +77,14 @@ internal sealed class SourceAnswer : IAsyncDisposable
     internal AnswerIndex Outline(ReadOnlySequence<byte> data)
     {
         var index = AnswerIndex.Read(data);
-        lock (_indexes)
+        // Nearly every answer is outlined once, by one thread: that one is kept without a lock (a profile found the
+        // lock's slow path on every read); only a batch's nested searchsets, outlined in parallel, take it.
+        if (Interlocked.CompareExchange(ref _first, index, null) is not null)
         {
-            _indexes.Add(index);
+            lock (_indexes)
+            {
+                _indexes.Add(index);
+            }
         }
 
         return index;
@@ -99,6 +105,7 @@ internal sealed class SourceAnswer : IAsyncDisposable
         }
 
         _blocks.Clear();
+        Interlocked.Exchange(ref _first, null)?.Release();
         lock (_indexes)
         {
             foreach (var index in _indexes)

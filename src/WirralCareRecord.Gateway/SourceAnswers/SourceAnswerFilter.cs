@@ -101,7 +101,7 @@ internal static class SourceAnswerFilter
     public static void WriteSearchset(AnswerPage page, AnswerDecisions decisions, AddressRewriter rewriter, IReadOnlyList<(string Relation, string Url)> links, DateTimeOffset now, string correlationId, IBufferWriter<byte> output, IReadOnlyList<OperationOutcome.IssueComponent>? notices = null)
     {
         Raw(output, "{\"resourceType\":\"Bundle\",\"id\":");
-        AddressRewriter.WriteString(output, Guid.NewGuid().ToString());
+        AddressRewriter.WriteString(output, FreshId.New().ToString());
         Raw(output, ",\"meta\":{\"lastUpdated\":");
         AddressRewriter.WriteString(output, now.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
         Raw(output, "},\"type\":\"searchset\"");
@@ -145,7 +145,7 @@ internal static class SourceAnswerFilter
         {
             var outcome = new OperationOutcome { Id = correlationId, Issue = issues };
             Raw(output, first ? "{\"fullUrl\":" : ",{\"fullUrl\":");
-            AddressRewriter.WriteString(output, "urn:uuid:" + Guid.NewGuid());
+            AddressRewriter.WriteString(output, "urn:uuid:" + FreshId.New());
             Raw(output, ",\"resource\":");
             output.Write(FhirJson.SerializeToUtf8(outcome));
             Raw(output, ",\"search\":{\"mode\":\"outcome\"}}");
