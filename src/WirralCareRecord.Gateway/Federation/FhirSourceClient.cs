@@ -262,9 +262,9 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     /// <summary>Adds to <paramref name="kept"/> what the rules allow; returns how many were withheld.</summary>
     private int Keep(KeptResources kept, PatientScope scope, string patientId, IEnumerable<PageEntry> entries, string odsCode, string correlationId)
     {
-        var seen = new HashSet<(string?, string?)>(entries.TryGetNonEnumeratedCount(out var count) ? count : 0);
         var withheld = 0;
         using var scanner = FactsScanner.Rent();
+        var seen = scanner.Seen;
         foreach (var (page, entry) in entries)
         {
             using var bytes = page.Slice(entry);

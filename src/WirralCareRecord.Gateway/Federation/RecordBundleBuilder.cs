@@ -35,7 +35,7 @@ public static class RecordBundleBuilder
         Raw(output, "}],\"entry\":[");
 
         var first = true;
-        var targets = new List<(string Type, string Id)>();
+        var targets = new List<(string Type, string Id)>(returned.Count == 0 ? 0 : returned.Max(r => r.Items.Count));
         for (var s = 0; s < returned.Count; s++)
         {
             var result = returned[s];

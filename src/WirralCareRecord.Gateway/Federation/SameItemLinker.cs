@@ -25,7 +25,28 @@ public static class SameItemLinker
     {
         // One pass notes each key's first source and whether another source has it too; only keys shared that way (few)
         // get a list of their sources. Nothing else is allocated per item.
-        var keys = new Dictionary<SameItemKey, Group>(sources.Sum(s => s.Items.Count));
+        // One dictionary per thread, emptied after each record, so its tables are not allocated again for every read.
+        var keys = _idle ?? new Dictionary<SameItemKey, Group>(sources.Sum(s => s.Items.Count));
+        _idle = null;
+        try
+        {
+            return Link(sources, keys);
+        }
+        finally
+        {
+            keys.Clear();
+            // A huge record must not leave the thread holding tables sized for it.
+            _idle = keys.Capacity <= MaxIdleCapacity ? keys : null;
+        }
+    }
+
+    private const int MaxIdleCapacity = 8192;
+
+    [ThreadStatic]
+    private static Dictionary<SameItemKey, Group>? _idle;
+
+    private static (string Code, string Display)?[][] Link(IReadOnlyList<(string OdsCode, KeptResources Items)> sources, Dictionary<SameItemKey, Group> keys)
+    {
         for (var s = 0; s < sources.Count; s++)
         {
             var items = sources[s].Items;

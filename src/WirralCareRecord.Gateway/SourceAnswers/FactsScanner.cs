@@ -15,9 +15,11 @@ internal sealed class FactsScanner : IDisposable
     private static FactsScanner? _idle;
 
     private const int KeptCapacity = 64;
+    private const int MaxKeptSeen = 4096;
     private readonly ResourceFacts _facts = new();
     private readonly List<ResourceFacts> _contained = [];
     private readonly StringTable _values = new(512, 256);
+    private HashSet<(string? Type, string? Id)> _seen = [];
     private int _containedUsed;
 
     private FactsScanner() => _facts.Values = _values;
@@ -36,6 +38,9 @@ internal sealed class FactsScanner : IDisposable
         return ResourceFacts.ScanInto(_facts, json, labels, this);
     }
 
+    /// <summary>The resources (type and id) this answer has given so far, so a repeat is kept once; emptied when disposed.</summary>
+    public HashSet<(string? Type, string? Id)> Seen => _seen;
+
     /// <summary>Facts for the next contained resource of the one being scanned.</summary>
     internal ResourceFacts NextContained()
     {
@@ -53,6 +58,15 @@ internal sealed class FactsScanner : IDisposable
     {
         Reset();
         _values.Clear();
+        if (_seen.Count > MaxKeptSeen)
+        {
+            _seen = [];
+        }
+        else
+        {
+            _seen.Clear();
+        }
+
         // A hostile answer (a resource of thousands of references or contained resources) must not leave the thread holding
         // lists sized for it.
         _facts.Trim(KeptCapacity);
