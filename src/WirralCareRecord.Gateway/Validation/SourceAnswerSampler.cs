@@ -143,7 +143,9 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
                     {
                         await CheckAsync(sample, stoppingToken);
                     }
-                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    // Stopping cancels the sample under way: that ends the worker (below) rather than being reported, once
+                    // for every sample still queued, as a sample that could not be validated.
+                    catch (Exception ex) when (ex is not OutOfMemoryException && !(ex is OperationCanceledException && stoppingToken.IsCancellationRequested))
                     {
                         ValidationLog.SampleFailed(_logger, sample.OdsCode, ex.GetType().Name);
                     }
