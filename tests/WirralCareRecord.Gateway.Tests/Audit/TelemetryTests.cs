@@ -38,7 +38,7 @@ public sealed class TelemetryTests : IDisposable
         // WireMock runs in this process too, so its server spans are here as well: the request's span is the caller's child.
         var request = Assert.Single(spans, s => s.Kind == System.Diagnostics.ActivityKind.Server && s.ParentSpanId == caller);
         Assert.All(new[] { gp, acute }, s => Assert.Equal(request.TraceId, s.TraceId));
-        Assert.Contains(_gp.DataRequests, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
+        Assert.Contains(_gp.DataRequests, e => CarriesTrace(e, traceId));
         // The request's query is recorded, with its values redacted: the scan below covers it.
         Assert.Contains("patientNHSNumber=Redacted", request.GetTagItem("url.query") as string, StringComparison.Ordinal);
         var everything = spans.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(s.DisplayName)).ToList();
@@ -62,10 +62,14 @@ public sealed class TelemetryTests : IDisposable
         Assert.Null(host.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
         Assert.DoesNotContain(host.Spans.Snapshot(), s => s.TraceId == traceId);
         // The caller's trace still names the read where it matters: at the sources and in the audit log.
-        Assert.Contains(_gp.DataRequests, e => e.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal));
+        Assert.Contains(_gp.DataRequests, e => CarriesTrace(e, traceId));
         Assert.Equal(traceId.ToString(), response.RequestId());
         Assert.Contains(host.AuditEvents(), e => e.CorrelationId() == traceId.ToString());
     }
+
+    /// <summary>Whether a request a source received carried the caller's trace in its <c>traceparent</c>.</summary>
+    private static bool CarriesTrace(WireMock.Logging.ILogEntry request, System.Diagnostics.ActivityTraceId traceId) =>
+        request.RequestMessage!.Headers!.TryGetValue("traceparent", out var value) && value.ToString()!.Contains(traceId.ToString(), StringComparison.Ordinal);
 
     public void Dispose()
     {
