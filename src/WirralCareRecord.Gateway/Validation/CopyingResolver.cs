@@ -24,7 +24,8 @@ namespace WirralCareRecord.Gateway.Validation;
 /// it builds with the XML node it came from, so a kept object held the whole parsed XML document alive, and each
 /// annotation its own dictionary. Kept as objects, the definitions took about 237 MB of a gateway's heap; as JSON, a
 /// fraction of that (the benchmarks' <c>validation_definitions_heap_mb</c>). A copy costs a parse instead of a
-/// <c>DeepCopy()</c>; copies are asked for while profiles compile, not per validation.
+/// <c>DeepCopy()</c>: StructureDefinitions are asked for while profiles compile, and each validator keeps its copies of
+/// everything else (<see cref="KeepingTerminology"/>).
 /// </para>
 /// </remarks>
 internal sealed class CopyingResolver(IAsyncResourceResolver source, Action<Resource>? patch = null, bool serialize = false) : IAsyncResourceResolver
@@ -41,6 +42,38 @@ internal sealed class CopyingResolver(IAsyncResourceResolver source, Action<Reso
 
     public async Task<Resource?> ResolveByUriAsync(string uri) =>
         Copy(await _byUri.GetOrAdd(uri, u => new Lazy<Task<byte[]?>>(() => LoadAsync(() => source.TryResolveByUriAsync(u)))).Value.ConfigureAwait(false));
+
+    /// <summary>
+    /// A resolver over this one for one validator, which keeps the copies of everything but StructureDefinitions. A
+    /// validation resolves the value sets and code systems of its terminology checks every time (about 80 of the 111
+    /// resolutions made validating the richest UK Core Patient example), and a copy per resolution cost a parse each.
+    /// Definitions are compiled into the validator's schemas once: keeping their copies too would hold about 30 MB more
+    /// per validator for little gain. Not shared between validators, so what one validator's terminology service adds to
+    /// its copies (a value set's expansion) stays its own.
+    /// </summary>
+    public IAsyncResourceResolver KeepingTerminology() => new KeepingTerminologyResolver(this);
+
+    private sealed class KeepingTerminologyResolver(CopyingResolver copies) : IAsyncResourceResolver
+    {
+        private readonly ConcurrentDictionary<string, Resource?> _byCanonical = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Resource?> _byUri = new(StringComparer.Ordinal);
+
+        public async Task<Resource?> ResolveByCanonicalUriAsync(string uri) =>
+            _byCanonical.TryGetValue(uri, out var kept) ? kept : Keep(_byCanonical, uri, await copies.ResolveByCanonicalUriAsync(uri).ConfigureAwait(false));
+
+        public async Task<Resource?> ResolveByUriAsync(string uri) =>
+            _byUri.TryGetValue(uri, out var kept) ? kept : Keep(_byUri, uri, await copies.ResolveByUriAsync(uri).ConfigureAwait(false));
+
+        private static Resource? Keep(ConcurrentDictionary<string, Resource?> kept, string uri, Resource? resource)
+        {
+            if (resource is not StructureDefinition)
+            {
+                kept.TryAdd(uri, resource);
+            }
+
+            return resource;
+        }
+    }
 
     private async Task<byte[]?> LoadAsync(Func<Task<ResolverResult>> resolve)
     {

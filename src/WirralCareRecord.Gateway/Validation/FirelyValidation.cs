@@ -27,7 +27,9 @@ namespace WirralCareRecord.Gateway.Validation;
 /// <see cref="CopyingResolver"/> (parse once, hand out copies, so the snapshot generator cannot change what the
 /// next caller sees); the <see cref="SnapshotSource"/>; and another <see cref="CopyingResolver"/> that keeps each
 /// generated snapshot, patches its <c>ref-1</c> copies (<see cref="Ref1Patch"/>) and hands out copies to the schema
-/// compiler. A <see cref="Validator"/> is not thread-safe, so each caller rents one from the pool (<see cref="Rent"/>).
+/// compiler. A <see cref="Validator"/> is not thread-safe, so each caller rents one from the pool (<see cref="Rent"/>);
+/// each validator resolves through its own <see cref="CopyingResolver.KeepingTerminology"/>, so the value sets and code
+/// systems it checks codes against are read once, not at every validation.
 /// </remarks>
 internal sealed class FirelyValidation
 {
@@ -39,7 +41,6 @@ internal sealed class FirelyValidation
     private readonly ConcurrentBag<Pooled> _pool = [];
     private readonly ConcurrentDictionary<string, bool> _known = new(StringComparer.Ordinal);
     private readonly CopyingResolver _resolver;
-    private readonly ICodeValidationTerminologyService _terminology;
     private readonly ValidationSettings _settings;
     private int _created;
 
@@ -54,7 +55,6 @@ internal sealed class FirelyValidation
             ZipSource.CreateValidationSource());
         var copies = new CopyingResolver(new StructureDefinitionCorrectionsResolver(sources));
         _resolver = new CopyingResolver(new SnapshotSource(copies), resource => Ref1Patch.Apply(resource), serialize: true);
-        _terminology = new NotCheckedTerminologyService(LocalTerminologyService.CreateDefaultForCore(_resolver));
         _settings = new ValidationSettings
         {
             TransformIssues = Transform,
@@ -183,10 +183,13 @@ internal sealed class FirelyValidation
         }
 
         Interlocked.Increment(ref _created);
-        // Each validator compiles (and caches) its own schemas: compiled schemas are not shared across threads.
-        var schemas = StructureDefinitionToElementSchemaResolver.CreatedCached(_resolver, [new NonRequiredBindingBuilder()]);
+        // Each validator compiles (and caches) its own schemas, and keeps its own terminology copies: neither is
+        // shared across threads.
+        var resolver = _resolver.KeepingTerminology();
+        var schemas = StructureDefinitionToElementSchemaResolver.CreatedCached(resolver, [new NonRequiredBindingBuilder()]);
+        var terminology = new NotCheckedTerminologyService(LocalTerminologyService.CreateDefaultForCore(resolver));
         var references = new LiteralReferenceResolver();
-        return new Pooled(new Validator(_resolver, _terminology, references, _settings, schemas), references);
+        return new Pooled(new Validator(resolver, terminology, references, _settings, schemas), references);
     }
 
     private sealed record Pooled(Validator Validator, LiteralReferenceResolver References);

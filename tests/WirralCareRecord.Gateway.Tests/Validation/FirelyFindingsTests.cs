@@ -34,6 +34,34 @@ public class FirelyFindingsTests
     }
 
     [Fact]
+    public async Task KeepingTerminology_ValueSetsReadOnce_DefinitionsStillCopied_NothingSharedBetweenValidators()
+    {
+        // Arrange: what a validator resolves at every validation (its terminology) must not cost a parse each time,
+        // and what its compiler changes (definitions) must still come fresh.
+        var copies = new CopyingResolver(new DirectorySource(ValidationOptions.Conformance, new DirectorySourceSettings { IncludeSubDirectories = true }));
+        var definitions = new CopyingResolver(new DirectorySource(Definitions.Profiles, new DirectorySourceSettings { IncludeSubDirectories = true }));
+        var valueSetUrl = Directory.EnumerateFiles(ValidationOptions.Conformance, "ValueSet-*.json", SearchOption.AllDirectories)
+            .Select(file => Assert.IsType<ValueSet>(Definitions.Read(file).Resource).Url!).First();
+        var one = copies.KeepingTerminology();
+        var other = copies.KeepingTerminology();
+        var forDefinitions = definitions.KeepingTerminology();
+
+        // Act
+        var first = (await one.TryResolveByCanonicalUriAsync(valueSetUrl)).Value;
+        var again = (await one.TryResolveByCanonicalUriAsync(valueSetUrl)).Value;
+        var otherValidators = (await other.TryResolveByCanonicalUriAsync(valueSetUrl)).Value;
+        var definition = (await forDefinitions.TryResolveByCanonicalUriAsync(Definitions.Wirral + "WCR-Patient")).Value;
+        var definitionAgain = (await forDefinitions.TryResolveByCanonicalUriAsync(Definitions.Wirral + "WCR-Patient")).Value;
+
+        // Assert
+        Assert.IsType<ValueSet>(first);
+        Assert.Same(first, again);
+        Assert.NotSame(first, otherValidators);
+        Assert.IsType<StructureDefinition>(definition);
+        Assert.NotSame(definition, definitionAgain);
+    }
+
+    [Fact]
     public void UkCoreExamples_ValidatedInOppositeOrders_GiveTheSameResults()
     {
         // Arrange: two cold set-ups, so each compiles and snapshots in the order it meets the profiles. Before copies,
