@@ -22,6 +22,11 @@ internal static class GcModes
         new("datas_conserve", "server GC, DATAS on, GCConserveMemory 7", new Dictionary<string, string> { ["DOTNET_GCConserveMemory"] = "7" }),
         // Not the GC: W^X maps every page of compiled code twice (shared memory), which the working set counts.
         new("datas_wxe_off", "server GC, DATAS on, W^X off", new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "0" }),
+        // DATAS keeps gen 0 small (about 2.5 MB between collections on these 2 cores), so a read of 550 KB meets a
+        // collection every few reads, each pausing every thread. Only the environment variable sets the smallest budget:
+        // the runtime reads no runtimeconfig.json name for it (tried).
+        new("datas_gen0_32mb", "server GC, DATAS on, gen 0 budget at least 32 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000" }),
+        new("datas_gen0_64mb", "server GC, DATAS on, gen 0 budget at least 64 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x4000000" }),
         new("datas_budget_48mb", "server GC, DATAS on, Federation:MaxBufferedSourceBytes 48 MiB", new Dictionary<string, string>(), new Dictionary<string, string?> { ["Federation:MaxBufferedSourceBytes"] = (48 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) }),
     ];
 
@@ -30,22 +35,23 @@ internal static class GcModes
     public static async Task<Dictionary<string, double>> RunAsync(BenchPlan plan, BenchResults results)
     {
         await using var sources = await BenchSources.StartAsync(3, TimeSpan.Zero);
-        var runs = Modes.ToDictionary(m => m.Name, _ => new List<GcRun>());
+        var modes = Modes.Where(m => plan.GcModes is null || plan.GcModes.Contains(m.Name)).ToList();
+        var runs = modes.ToDictionary(m => m.Name, _ => new List<GcRun>());
         // Forward then backward (ABCDE EDCBA): drift in the shared machine over the run falls on every mode alike.
         for (var cycle = 0; cycle < BenchPlan.GcCycles; cycle++)
         {
-            foreach (var mode in cycle % 2 == 0 ? Modes : Modes.Reverse())
+            foreach (var mode in cycle % 2 == 0 ? modes : Enumerable.Reverse(modes))
             {
                 var run = await RunOnceAsync(plan, results, sources, mode);
                 runs[mode.Name].Add(run);
                 results.Log(run.Died
                     ? $"gc {mode.Name} (cycle {cycle + 1}): the gateway died: {run.Why}"
-                    : $"gc {mode.Name} (cycle {cycle + 1}): {run.PerSecond:0} reads/s, p99 {run.P99:0} ms, peak working set {run.PeakMb:0} MB ({run.AfterCollectMb:0} MB after a forced GC), {run.Failures} failed; {run.Why}");
+                    : $"gc {mode.Name} (cycle {cycle + 1}): {run.PerSecond:0} reads/s, p99 {run.P99:0} ms, {run.CpuMsPerRead:0.00} ms CPU per read, {run.CollectionsPer100Reads:0.0} collections per 100 reads, paused {run.PausedPercent:0.0} % of the time, peak working set {run.PeakMb:0} MB ({run.AfterCollectMb:0} MB after a forced GC), {run.Failures} failed; {run.Why}");
             }
         }
 
         var figures = new Dictionary<string, double> { ["gc_mode_seconds"] = plan.GcModeDuration.TotalSeconds, ["gc_mode_cycles"] = BenchPlan.GcCycles };
-        foreach (var mode in Modes)
+        foreach (var mode in modes)
         {
             // Rates and p99 are the mean over the cycles; the peak is the highest seen; any death fails the mode.
             var all = runs[mode.Name];
@@ -54,6 +60,9 @@ internal static class GcModes
             figures[$"gc_{mode.Name}_p99_ms"] = died ? 0 : all.Average(r => r.P99);
             figures[$"gc_{mode.Name}_peak_working_set_mb"] = died ? 0 : all.Max(r => r.PeakMb);
             figures[$"gc_{mode.Name}_failures"] = died ? 0 : all.Sum(r => r.Failures);
+            figures[$"gc_{mode.Name}_cpu_ms_per_read"] = died ? 0 : all.Average(r => r.CpuMsPerRead);
+            figures[$"gc_{mode.Name}_collections_per_100_reads"] = died ? 0 : all.Average(r => r.CollectionsPer100Reads);
+            figures[$"gc_{mode.Name}_paused_pct"] = died ? 0 : all.Average(r => r.PausedPercent);
             if (died)
             {
                 figures[$"gc_{mode.Name}_died"] = 1;
@@ -84,7 +93,11 @@ internal static class GcModes
                 await using var sampler = WorkingSetSampler.Start(gateway.WorkingSetMb);
                 await LoadDriver.RunAsync(client, _ => Scenarios.Read(sources), BenchPlan.Clients, Warmup);
                 await gateway.WaitUntilQuietAsync();
+                var cpuBefore = await gateway.CpuMsAsync();
+                var gcBefore = await gateway.GcCountAsync();
                 var load = await LoadDriver.RunAsync(client, _ => Scenarios.Read(sources), BenchPlan.Clients, plan.GcModeDuration);
+                var gc = await gateway.GcCountAsync() - gcBefore;
+                var cpuPerRead = (await gateway.CpuMsAsync() - cpuBefore) / Math.Max(1, load.Requests);
                 await sampler.StopAsync();
                 if (gateway.HasExited)
                 {
@@ -92,7 +105,12 @@ internal static class GcModes
                 }
 
                 await gateway.CollectAsync();
-                return new GcRun(false, load.PerSecond, Stats.Percentile(load.LatenciesMs, 99), sampler.Peak, load.Failures, gateway.WorkingSetMb(), info);
+                return new GcRun(false, load.PerSecond, Stats.Percentile(load.LatenciesMs, 99), sampler.Peak, load.Failures, gateway.WorkingSetMb(), info)
+                {
+                    CpuMsPerRead = cpuPerRead,
+                    CollectionsPer100Reads = 100.0 * gc.Collections / Math.Max(1, load.Requests),
+                    PausedPercent = 100 * gc.PauseMs / plan.GcModeDuration.TotalMilliseconds,
+                };
             }
             catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or IOException)
             {
@@ -112,6 +130,13 @@ internal static class GcModes
 
     private sealed record GcRun(bool Died, double PerSecond, double P99, double PeakMb, int Failures, double AfterCollectMb, string Why)
     {
+        public double CpuMsPerRead { get; init; }
+
+        public double CollectionsPer100Reads { get; init; }
+
+        /// <summary>Share of the run's wall time the gateway's threads were paused for collections.</summary>
+        public double PausedPercent { get; init; }
+
         public static GcRun Dead(string why) => new(true, 0, 0, 0, 0, 0, why);
     }
 }

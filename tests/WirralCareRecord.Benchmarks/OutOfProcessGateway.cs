@@ -157,6 +157,13 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
 
     public async Task<long> AllocatedBytesAsync() => long.Parse(await CommandAsync("alloc"), CultureInfo.InvariantCulture);
 
+    /// <summary>Collections so far (of any generation: each counts as gen 0 too) and the time threads were paused for them.</summary>
+    public async Task<GcCount> GcCountAsync()
+    {
+        var parts = (await CommandAsync("gcs")).Split(' ');
+        return new GcCount(long.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
     public async Task<double> CpuMsAsync() => double.Parse(await CommandAsync("cpu"), CultureInfo.InvariantCulture);
 
     /// <summary>A full, blocking, compacting collection in the gateway's process.</summary>
@@ -275,6 +282,8 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
         {
             case "alloc":
                 return GC.GetTotalAllocatedBytes(false).ToString(CultureInfo.InvariantCulture);
+            case "gcs":
+                return string.Create(CultureInfo.InvariantCulture, $"{GC.CollectionCount(0)} {GC.GetTotalPauseDuration().TotalMilliseconds:R}");
             case "cpu":
                 using (var self = Process.GetCurrentProcess())
                 {
@@ -303,4 +312,10 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
                 return $"unknown command '{command}'";
         }
     }
+}
+
+/// <summary>A gateway process's collections and the time its threads were paused for them, so far.</summary>
+internal readonly record struct GcCount(long Collections, double PauseMs)
+{
+    public static GcCount operator -(GcCount after, GcCount before) => new(after.Collections - before.Collections, after.PauseMs - before.PauseMs);
 }

@@ -9,11 +9,11 @@ if (args is [OutOfProcessGateway.ServeFlag, var spec])
     return await OutOfProcessGateway.ServeAsync(spec);
 }
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,gcmodes,audit,report,validation,sampling,locator,memory] [--out folder] [--keep]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,gcmodes,audit,report,validation,sampling,locator,memory] [--gc-modes datas,datas_off,...] [--out folder] [--keep]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
-var plan = new BenchPlan(quick);
+var plan = new BenchPlan(quick) { GcModes = Option("--gc-modes")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
 var results = new BenchResults();
 if (args.Contains("--keep"))
 {

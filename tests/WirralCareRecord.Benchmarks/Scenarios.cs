@@ -8,6 +8,9 @@ namespace WirralCareRecord.Benchmarks;
 /// <summary>How long and how hard each scenario runs: <c>--quick</c> for a check in a few minutes, the default for the committed figures.</summary>
 internal sealed record BenchPlan(bool Quick)
 {
+    /// <summary>The GC modes to run (by name), when not all of them: comparing two needs no hour-long run.</summary>
+    public IReadOnlyList<string>? GcModes { get; init; }
+
     /// <summary>Enough reads for the runtime to see the read path as hot and compile it at its higher tier.</summary>
     public static int FanoutWarmup => 40;
 
@@ -166,9 +169,15 @@ internal static class Scenarios
 
             var gatewayAllocatedBefore = await gateway.AllocatedBytesAsync();
             var allocatedBefore = GC.GetTotalAllocatedBytes();
+            var gcBefore = await gateway.GcCountAsync();
+            var readCpuBefore = await gateway.CpuMsAsync();
             load = await LoadDriver.RunAsync(client, _ => Read(sources), BenchPlan.Clients, plan.LoadDuration);
+            var gc = await gateway.GcCountAsync() - gcBefore;
+            figures["federated_read_cpu_ms"] = (await gateway.CpuMsAsync() - readCpuBefore) / Math.Max(1, load.Requests);
             var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
             var gatewayAllocated = await gateway.AllocatedBytesAsync() - gatewayAllocatedBefore;
+            figures["gateway_collections_per_100_reads"] = 100.0 * gc.Collections / Math.Max(1, load.Requests);
+            figures["gateway_gc_paused_pct"] = 100 * gc.PauseMs / plan.LoadDuration.TotalMilliseconds;
 
             // The long run: is the working set flat? First and last fifths of the soak's samples compared.
             var soakStart = sampler.Count;
@@ -205,15 +214,19 @@ internal static class Scenarios
         await BenchGateway.WaitUntilQuietAsync();
         var gatewayCpuBefore = await smallGateway.CpuMsAsync();
         var cpuBefore = ProcessCpuMs();
+        var smallGcBefore = await smallGateway.GcCountAsync();
         var small = await LoadDriver.RunAsync(smallClient, _ => Read(smallSources), BenchPlan.Clients, plan.LoadDuration);
+        var smallGc = await smallGateway.GcCountAsync() - smallGcBefore;
+        figures["gateway_collections_per_100_reads_small_record"] = 100.0 * smallGc.Collections / Math.Max(1, small.Requests);
+        figures["gateway_gc_paused_pct_small_record"] = 100 * smallGc.PauseMs / plan.LoadDuration.TotalMilliseconds;
         var smallCpu = (ProcessCpuMs() - cpuBefore) / Math.Max(1, small.Requests);
         var smallGatewayCpu = (await smallGateway.CpuMsAsync() - gatewayCpuBefore) / Math.Max(1, small.Requests);
         figures["federated_reads_per_s_small_record"] = small.PerSecond;
         figures["federated_read_cpu_ms_small_record"] = smallGatewayCpu;
         figures["federated_read_cpu_ms_small_record_sources_and_driver"] = smallCpu;
         figures["small_record_resources_per_source"] = smallSources.ResourcesPerSource;
-        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read by the gateway ({figures["allocated_kb_per_request_sources_and_driver"]:0} KB by the sources and driver)");
-        results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallGatewayCpu:0.0} ms CPU per read in the gateway ({smallCpu:0.0} ms in the sources and driver)");
+        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read by the gateway ({figures["allocated_kb_per_request_sources_and_driver"]:0} KB by the sources and driver), {figures["federated_read_cpu_ms"]:0.0} ms CPU per read in the gateway; {figures["gateway_collections_per_100_reads"]:0.0} collections per 100 reads, threads paused {figures["gateway_gc_paused_pct"]:0.0} % of the time");
+        results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallGatewayCpu:0.0} ms CPU per read in the gateway ({smallCpu:0.0} ms in the sources and driver); {figures["gateway_collections_per_100_reads_small_record"]:0.0} collections per 100 reads, threads paused {figures["gateway_gc_paused_pct_small_record"]:0.0} % of the time");
         return figures;
     }
 

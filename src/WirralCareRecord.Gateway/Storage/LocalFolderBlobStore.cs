@@ -133,10 +133,11 @@ internal sealed class LocalFolderBlobStore(string root) : IBlobStore
         return folder;
     }
 
-    private string ContentTypePath(string path) =>
-        Path.Combine(HiddenFolder("content-types"), Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..32]);
+    private string ContentTypePath(string path, bool create = true) =>
+        Path.Combine(create ? HiddenFolder("content-types") : Path.Combine(Root, HiddenPrefix + "content-types"), Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..32]);
 
-    private string? ContentTypeOf(string path) => File.Exists(ContentTypePath(path)) ? File.ReadAllText(ContentTypePath(path)) : null;
+    // Read on every read of a blob (the locator's on every federated read): no folder made, one hash.
+    private string? ContentTypeOf(string path) => ContentTypePath(path, create: false) is var typePath && File.Exists(typePath) ? File.ReadAllText(typePath) : null;
 
     private static string ETagOf(ReadOnlySpan<byte> bytes) => "\"" + Convert.ToHexString(SHA256.HashData(bytes))[..32] + "\"";
 
