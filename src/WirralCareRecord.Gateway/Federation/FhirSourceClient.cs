@@ -276,7 +276,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
 
             var decision = string.IsNullOrEmpty(facts.Id) || !FhirModelTables.IsKnownResource(facts.ResourceType) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
             // The combined record adds to the item's meta, so one whose meta is not the shape FHIR gives it is withheld too.
-            if (decision == Withholding.None && ItemFacts.Read(bytes.Span, facts.ResourceType!, facts.Id!, kept.Parts) is { } itemFacts)
+            if (decision == Withholding.None && ItemFacts.FromOutline(bytes.Span, facts.ResourceType!, facts.Id!, facts.TopLevel, kept.Parts) is { } itemFacts)
             {
                 kept.Add(bytes.Span, itemFacts);
                 continue;

@@ -36,6 +36,9 @@ public sealed record ItemFacts(string ResourceType, string Id)
     [ThreadStatic]
     private static List<int>? Layout;
 
+    [ThreadStatic]
+    private static List<TopLevelProperty>? Outline;
+
     /// <summary>What one span of <see cref="Parts"/> is.</summary>
     internal enum Part
     {
@@ -59,15 +62,9 @@ public sealed record ItemFacts(string ResourceType, string Id)
     /// <param name="store">Where the parts are kept (the kept resources' arena); without one, they are an array of their own.</param>
     internal static ItemFacts? Read(ReadOnlySpan<byte> json, string resourceType, string id, IntArena? store = null)
     {
+        var outline = Outline ??= [];
+        outline.Clear();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
-        var names = ElementNames.For(resourceType);
-        (string System, string Code)? code = null;
-        string? start = null, providerOds = null, encounterClass = null;
-        // An event with no date of the kind compared (none, a free-text or an instant one) is matched with nothing.
-        var day = names.DayDateTime.Length > 0 ? null : "";
-        var hasProvider = false;
-        var layout = Layout ??= [];
-        layout.Clear();
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -78,41 +75,77 @@ public sealed record ItemFacts(string ResourceType, string Id)
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var nameStart = (int)reader.TokenStartIndex;
-                var part = reader.ValueTextEquals("resourceType"u8) ? Part.ResourceType : Part.Element;
-                var element = names.Classify(ref reader);
+                var name = NameCache.Get(ref reader);
                 reader.Read();
                 var valueStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                outline.Add(new TopLevelProperty(name, nameStart, valueStart, (int)reader.BytesConsumed));
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        return FromOutline(json, resourceType, id, outline, store);
+    }
+
+    /// <summary>
+    /// As <see cref="Read"/>, from the resource's top-level properties already found (<see cref="ResourceFacts.TopLevel"/>):
+    /// only the few values it needs (meta, the coded thing, the dates, the provider) are read again, not the resource.
+    /// </summary>
+    internal static ItemFacts? FromOutline(ReadOnlySpan<byte> json, string resourceType, string id, List<TopLevelProperty> outline, IntArena? store = null)
+    {
+        var names = ElementNames.For(resourceType);
+        (string System, string Code)? code = null;
+        string? start = null, providerOds = null, encounterClass = null;
+        // An event with no date of the kind compared (none, a free-text or an instant one) is matched with nothing.
+        var day = names.DayDateTime is null ? "" : null;
+        var hasProvider = false;
+        var layout = Layout ??= [];
+        layout.Clear();
+        try
+        {
+            foreach (var (name, nameStart, valueStart, end) in outline)
+            {
+                var element = names.Classify(name);
+                if (element == Element.Other)
+                {
+                    Add(layout, (int)(name == "resourceType" ? Part.ResourceType : Part.Element), nameStart, valueStart, end);
+                    continue;
+                }
+
+                // The value alone, read from its first token; offsets it reports are from valueStart.
+                var reader = new Utf8JsonReader(json[valueStart..end], new JsonReaderOptions { MaxDepth = 256 });
+                reader.Read();
                 switch (element)
                 {
-                    case Element.Meta when !ReadMeta(ref reader, layout):
+                    case Element.Meta when !ReadMeta(ref reader, layout, valueStart):
                         return null;
                     case Element.Meta:
                         continue;
                     case Element.Code:
-                        code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : SkipCoding(ref reader);
+                        code = reader.TokenType == JsonTokenType.StartObject ? FirstCoding(ref reader) : null;
                         break;
                     case Element.DayDateTime:
-                        day = reader.TokenType == JsonTokenType.String ? DayOf(ref reader) : Skip(ref reader);
+                        day = reader.TokenType == JsonTokenType.String ? DayOf(ref reader) : null;
                         break;
                     case Element.DayPeriod:
-                        day = (reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : Skip(ref reader)) is { Length: >= 10 } performed ? performed[..10] : null;
+                        day = (reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : null) is { Length: >= 10 } performed ? performed[..10] : null;
                         break;
                     case Element.Period:
-                        start = reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : Skip(ref reader);
+                        start = reader.TokenType == JsonTokenType.StartObject ? PeriodStartOf(ref reader) : null;
                         break;
                     case Element.Provider:
                         hasProvider = reader.TokenType == JsonTokenType.StartObject;
-                        providerOds = hasProvider ? OdsIdentifierOf(ref reader) : Skip(ref reader);
+                        providerOds = hasProvider ? OdsIdentifierOf(ref reader) : null;
                         break;
                     case Element.Class:
-                        encounterClass = reader.TokenType == JsonTokenType.StartObject ? CodeOf(ref reader) : Skip(ref reader);
-                        break;
-                    default:
-                        reader.Skip();
+                        encounterClass = reader.TokenType == JsonTokenType.StartObject ? CodeOf(ref reader) : null;
                         break;
                 }
 
-                Add(layout, (int)part, nameStart, valueStart, (int)reader.BytesConsumed);
+                Add(layout, (int)Part.Element, nameStart, valueStart, end);
             }
         }
         catch (JsonException)
@@ -148,43 +181,39 @@ public sealed record ItemFacts(string ResourceType, string Id)
         Class,
     }
 
-    /// <summary>The top-level element names that matter for one resource type, compared as bytes so no name is allocated.</summary>
-    private sealed class ElementNames(byte[] code, byte[] dayDateTime, byte[] dayPeriod, byte[] period, byte[] provider, byte[] @class)
+    /// <summary>The top-level element names that matter for one resource type (null: none of that kind).</summary>
+    private sealed record ElementNames(string? Code, string? DayDateTime = null, string? DayPeriod = null, string? Period = null, string? Provider = null, string? Class = null)
     {
-        private static readonly ElementNames Plain = new("code"u8.ToArray(), [], [], [], [], []);
+        private static readonly ElementNames Plain = new("code");
         private static readonly Dictionary<string, ElementNames> ByType = new(StringComparer.Ordinal)
         {
-            ["Immunization"] = new("vaccineCode"u8.ToArray(), "occurrenceDateTime"u8.ToArray(), [], [], [], []),
-            ["MedicationStatement"] = new("medicationCodeableConcept"u8.ToArray(), [], [], [], [], []),
-            ["MedicationRequest"] = new("medicationCodeableConcept"u8.ToArray(), [], [], [], [], []),
-            ["Procedure"] = new("code"u8.ToArray(), "performedDateTime"u8.ToArray(), "performedPeriod"u8.ToArray(), [], [], []),
-            ["Observation"] = new("code"u8.ToArray(), "effectiveDateTime"u8.ToArray(), "effectivePeriod"u8.ToArray(), [], [], []),
-            ["Encounter"] = new([], [], [], "period"u8.ToArray(), "serviceProvider"u8.ToArray(), "class"u8.ToArray()),
-            ["EpisodeOfCare"] = new([], [], [], "period"u8.ToArray(), "managingOrganization"u8.ToArray(), []),
+            ["Immunization"] = new("vaccineCode", DayDateTime: "occurrenceDateTime"),
+            ["MedicationStatement"] = new("medicationCodeableConcept"),
+            ["MedicationRequest"] = new("medicationCodeableConcept"),
+            ["Procedure"] = new("code", DayDateTime: "performedDateTime", DayPeriod: "performedPeriod"),
+            ["Observation"] = new("code", DayDateTime: "effectiveDateTime", DayPeriod: "effectivePeriod"),
+            ["Encounter"] = new(null, Period: "period", Provider: "serviceProvider", Class: "class"),
+            ["EpisodeOfCare"] = new(null, Period: "period", Provider: "managingOrganization"),
         };
-
-        public byte[] DayDateTime => dayDateTime;
 
         public static ElementNames For(string resourceType) => ByType.TryGetValue(resourceType, out var names) ? names : Plain;
 
-        public Element Classify(ref Utf8JsonReader reader) =>
-            reader.ValueTextEquals("meta"u8) ? Element.Meta
-            : Is(ref reader, code) ? Element.Code
-            : Is(ref reader, dayDateTime) ? Element.DayDateTime
-            : Is(ref reader, dayPeriod) ? Element.DayPeriod
-            : Is(ref reader, period) ? Element.Period
-            : Is(ref reader, provider) ? Element.Provider
-            : Is(ref reader, @class) ? Element.Class
+        public Element Classify(string name) =>
+            name == "meta" ? Element.Meta
+            : name == Code ? Element.Code
+            : name == DayDateTime ? Element.DayDateTime
+            : name == DayPeriod ? Element.DayPeriod
+            : name == Period ? Element.Period
+            : name == Provider ? Element.Provider
+            : name == Class ? Element.Class
             : Element.Other;
-
-        private static bool Is(ref Utf8JsonReader reader, byte[] name) => name.Length > 0 && reader.ValueTextEquals(name);
     }
 
     /// <summary>
     /// The meta's properties into the layout: source (which the gateway replaces) left out, tag's items one by one
     /// (added to); false when meta is not an object or tag not a list of objects.
     /// </summary>
-    private static bool ReadMeta(ref Utf8JsonReader reader, List<int> layout)
+    private static bool ReadMeta(ref Utf8JsonReader reader, List<int> layout, int offset)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -193,17 +222,17 @@ public sealed record ItemFacts(string ResourceType, string Id)
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var nameStart = (int)reader.TokenStartIndex;
+            var nameStart = offset + (int)reader.TokenStartIndex;
             var isTag = reader.ValueTextEquals("tag"u8);
             var isSource = reader.ValueTextEquals("source"u8) || reader.ValueTextEquals("_source"u8);
             reader.Read();
-            var valueStart = (int)reader.TokenStartIndex;
+            var valueStart = offset + (int)reader.TokenStartIndex;
             if (!isTag)
             {
                 reader.Skip();
                 if (!isSource)
                 {
-                    Add(layout, (int)Part.Meta, nameStart, valueStart, (int)reader.BytesConsumed);
+                    Add(layout, (int)Part.Meta, nameStart, valueStart, offset + (int)reader.BytesConsumed);
                 }
 
                 continue;
@@ -221,9 +250,9 @@ public sealed record ItemFacts(string ResourceType, string Id)
                     return false;
                 }
 
-                var tagStart = (int)reader.TokenStartIndex;
+                var tagStart = offset + (int)reader.TokenStartIndex;
                 reader.Skip();
-                Add(layout, (int)Part.Tag, tagStart, tagStart, (int)reader.BytesConsumed);
+                Add(layout, (int)Part.Tag, tagStart, tagStart, offset + (int)reader.BytesConsumed);
             }
         }
 
@@ -357,12 +386,6 @@ public sealed record ItemFacts(string ResourceType, string Id)
         layout.Add(nameStart);
         layout.Add(valueStart);
         layout.Add(end);
-    }
-
-    private static (string, string)? SkipCoding(ref Utf8JsonReader reader)
-    {
-        reader.Skip();
-        return null;
     }
 
     private static string? Skip(ref Utf8JsonReader reader)

@@ -9,6 +9,9 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 /// </summary>
 internal readonly record struct ReferenceFact(string? Reference, string? Type, string? IdentifierSystem, string? IdentifierValue, string? RootElement, bool Direct);
 
+/// <summary>One top-level property of a resource: its name (unescaped), where its name and value start, where its value ends.</summary>
+internal readonly record struct TopLevelProperty(string Name, int NameStart, int ValueStart, int End);
+
 /// <summary>
 /// What the safety rules need to know about one resource, read in one forward pass over its JSON without building
 /// SDK objects: its type and id, every reference in it, NHS numbers it carries as its own identifiers (a Patient),
@@ -31,6 +34,13 @@ internal sealed class ResourceFacts
     public List<string> NhsNumbers { get; } = [];
 
     public List<ResourceFacts> Contained { get; } = [];
+
+    /// <summary>
+    /// Where each of the resource's own top-level properties lies in its bytes (not a contained resource's), so what
+    /// the combined record needs of it (<see cref="ItemFacts.FromOutline"/>) is read from those few ranges, not from a
+    /// second pass over the whole resource.
+    /// </summary>
+    public List<TopLevelProperty> TopLevel { get; } = [];
 
     /// <summary>Whether this resource or anything it contains carries a restricted label.</summary>
     public bool AnyRestricted => HasRestrictedLabel || Contained.Exists(c => c.AnyRestricted);
@@ -72,6 +82,7 @@ internal sealed class ResourceFacts
         References.Clear();
         NhsNumbers.Clear();
         Contained.Clear();
+        TopLevel.Clear();
     }
 
     /// <summary>Lets go of list space beyond <paramref name="capacity"/> items (the lists are empty when this is called).</summary>
@@ -91,6 +102,11 @@ internal sealed class ResourceFacts
         {
             Contained.Capacity = capacity;
         }
+
+        if (TopLevel.Capacity > capacity)
+        {
+            TopLevel.Capacity = capacity;
+        }
     }
 
     /// <summary>Where reference and identifier strings come from: one answer's repeated values once each, when scanned by a <see cref="FactsScanner"/>.</summary>
@@ -98,62 +114,68 @@ internal sealed class ResourceFacts
 
     private string? Text(ref Utf8JsonReader reader) => Values?.Get(ref reader) ?? reader.GetString();
 
-    private static void ScanResource(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner)
+    private static void ScanResource(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner, bool outer = true)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("resourceType"u8))
+            var nameStart = (int)reader.TokenStartIndex;
+            // Unescaped, as ValueTextEquals compares: a name spelt with escapes is the same name.
+            var name = NameCache.Get(ref reader);
+            reader.Read();
+            var valueStart = (int)reader.TokenStartIndex;
+            switch (name)
             {
-                reader.Read();
-                facts.ResourceType = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
-                facts.Malformed |= reader.TokenType != JsonTokenType.String;
-            }
-            else if (reader.ValueTextEquals("id"u8))
-            {
-                reader.Read();
-                facts.Id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                SkipValue(ref reader);
-            }
-            else if (reader.ValueTextEquals("meta"u8))
-            {
-                reader.Read();
-                ScanMeta(ref reader, facts, labels);
-            }
-            else if (reader.ValueTextEquals("contained"u8))
-            {
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartArray)
-                {
-                    facts.Malformed = true;
+                case "resourceType":
+                    facts.ResourceType = reader.TokenType == JsonTokenType.String ? NameCache.Get(ref reader) : null;
+                    facts.Malformed |= reader.TokenType != JsonTokenType.String;
                     SkipValue(ref reader);
-                    continue;
-                }
-
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        var contained = scanner?.NextContained() ?? new ResourceFacts();
-                        ScanResource(ref reader, contained, labels, scanner);
-                        facts.Contained.Add(contained);
-                    }
-                    else
-                    {
-                        facts.Malformed = true;
-                        SkipValue(ref reader);
-                    }
-                }
+                    break;
+                case "id":
+                    facts.Id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    SkipValue(ref reader);
+                    break;
+                case "meta":
+                    ScanMeta(ref reader, facts, labels);
+                    break;
+                case "contained":
+                    ScanContained(ref reader, facts, labels, scanner);
+                    break;
+                case "identifier":
+                    ScanOwnIdentifiers(ref reader, facts);
+                    break;
+                default:
+                    WalkValue(ref reader, facts, name, direct: true);
+                    break;
             }
-            else if (reader.ValueTextEquals("identifier"u8))
+
+            if (outer)
             {
-                reader.Read();
-                ScanOwnIdentifiers(ref reader, facts);
+                facts.TopLevel.Add(new TopLevelProperty(name, nameStart, valueStart, (int)reader.BytesConsumed));
+            }
+        }
+    }
+
+    private static void ScanContained(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            facts.Malformed = true;
+            SkipValue(ref reader);
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                var contained = scanner?.NextContained() ?? new ResourceFacts();
+                ScanResource(ref reader, contained, labels, scanner, outer: false);
+                facts.Contained.Add(contained);
             }
             else
             {
-                var element = NameCache.Get(ref reader);
-                reader.Read();
-                WalkValue(ref reader, facts, element, direct: true);
+                facts.Malformed = true;
+                SkipValue(ref reader);
             }
         }
     }

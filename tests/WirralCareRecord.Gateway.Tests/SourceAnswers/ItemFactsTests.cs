@@ -1,5 +1,8 @@
 using System.Text;
+using Hl7.Fhir.Model;
+using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.SourceAnswers;
+using WirralCareRecord.Gateway.Tests.Validation;
 
 namespace WirralCareRecord.Gateway.Tests.SourceAnswers;
 
@@ -56,6 +59,59 @@ public sealed class ItemFactsTests
         }
 
         Assert.Equal(1502 * 4, stored[200].Length);
+    }
+
+    [Fact]
+    public void FromTheSafetyScansOutline_TheSameAsReadOnItsOwn_ForUkCoreExamplesAndOddShapes()
+    {
+        // Arrange: every UK Core example, and shapes a careless source sends: names spelt with escapes, resourceType last,
+        // a contained resource with its own meta, code and date (none of them the outer resource's), meta twice, a tag
+        // that is not a list.
+        var examples = Directory.EnumerateFiles(Definitions.Fixture("ukcore-examples"), "*.xml")
+            .Order(StringComparer.Ordinal)
+            .Select(file => Definitions.Read(file).Resource)
+            .OfType<Resource>()
+            .Select(FhirJson.SerializeToUtf8)
+            .ToList();
+        string[] odd =
+        [
+            """{"id":"o1","co\u0064e":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]},"effective\u0044ateTime":"2025-01-02","resourceType":"Observation"}""",
+            """{"resourceType":"Observation","id":"o2","contained":[{"resourceType":"Observation","id":"c","meta":{"tag":[{"code":"x"}]},"code":{"coding":[{"system":"s","code":"inner"}]},"effectiveDateTime":"2020-01-01"}],"code":{"coding":[{"system":"s","code":"outer"}]},"effectiveDateTime":"2025-01-02"}""",
+            """{"resourceType":"Encounter","id":"e","meta":{"source":"x","versionId":"1"},"meta":{"tag":[{"code":"t"}]},"class":{"system":"s","code":"AMB"},"period":{"start":"2025-02-03T10:00:00Z"},"serviceProvider":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RBL"}}}""",
+            """{"resourceType":"Condition","id":"c","meta":{"tag":{"code":"t"}},"code":{"coding":[{"system":"s","code":"1"}]}}""",
+        ];
+        examples.AddRange(odd.Select(Encoding.UTF8.GetBytes));
+        using var scanner = FactsScanner.Rent();
+        var compared = 0;
+
+        // Act + Assert
+        foreach (var json in examples)
+        {
+            var facts = scanner.Scan(json, RestrictedLabels.Default);
+            if (facts.Malformed || facts.ResourceType is null || facts.Id is null)
+            {
+                continue;
+            }
+
+            var own = ItemFacts.Read(json, facts.ResourceType, facts.Id);
+            var fromScan = ItemFacts.FromOutline(json, facts.ResourceType, facts.Id, facts.TopLevel);
+            Assert.Equal(own is null, fromScan is null);
+            if (own is not null)
+            {
+                Assert.Equal(own with { Parts = default }, fromScan! with { Parts = default });
+                Assert.Equal(own.Parts.ToArray(), fromScan.Parts.ToArray());
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 150, $"only {compared} compared");
+        var escaped = ItemFacts.FromOutline(Encoding.UTF8.GetBytes(odd[0]), "Observation", "o1", scanner.Scan(Encoding.UTF8.GetBytes(odd[0]), RestrictedLabels.Default).TopLevel);
+        Assert.Equal(new SameItemKey("observation", "http://snomed.info/sct", "1", "2025-01-02"), escaped!.SameItemKey);
+        var outer = ItemFacts.FromOutline(Encoding.UTF8.GetBytes(odd[1]), "Observation", "o2", scanner.Scan(Encoding.UTF8.GetBytes(odd[1]), RestrictedLabels.Default).TopLevel);
+        Assert.Equal(new SameItemKey("observation", "s", "outer", "2025-01-02"), outer!.SameItemKey);
+        var encounter = ItemFacts.FromOutline(Encoding.UTF8.GetBytes(odd[2]), "Encounter", "e", scanner.Scan(Encoding.UTF8.GetBytes(odd[2]), RestrictedLabels.Default).TopLevel);
+        Assert.Equal(("RBL", "2025-02-03T10:00:00Z"), (encounter!.ProviderOdsCode, encounter.PeriodStart));
+        Assert.Null(ItemFacts.FromOutline(Encoding.UTF8.GetBytes(odd[3]), "Condition", "c", scanner.Scan(Encoding.UTF8.GetBytes(odd[3]), RestrictedLabels.Default).TopLevel));
     }
 
     private static byte[] Allergy(string id, string system, string code) =>
