@@ -72,6 +72,17 @@ public static class AuthenticationFeature
             });
         }
 
+        // Both schemes accept a token they have validated again without checking its signature again (RememberingTokenHandler).
+        foreach (var scheme in development ? new[] { EntraScheme, DevelopmentIssuer.Scheme } : [EntraScheme])
+        {
+            builder.Services.AddOptions<JwtBearerOptions>(scheme).PostConfigure<TimeProvider>((jwt, time) =>
+            {
+                var handler = new RememberingTokenHandler(time) { MapInboundClaims = jwt.MapInboundClaims };
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(handler);
+            });
+        }
+
         authentication.AddPolicyScheme(SelectorScheme, "Entra ID, or the development issuer in Development", o =>
             o.ForwardDefaultSelector = context => development && (IssuedByDevelopmentIssuer(context) || !EntraConfigured(context.RequestServices.GetRequiredService<IConfiguration>()))
                 ? DevelopmentIssuer.Scheme

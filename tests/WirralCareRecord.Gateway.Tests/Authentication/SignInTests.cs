@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.DependencyInjection;
 using WirralCareRecord.Gateway.Onboarding;
 using WirralCareRecord.Gateway.Tests.Common;
 
@@ -67,6 +68,25 @@ public sealed class SignInTests : IDisposable
         var response = await host.CreateClient(_issuer.CreateToken()).GetAsync(RecordUrl);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task GetRecord_SameTokenTwice_AcceptedBothTimes_ByTheRememberingHandler()
+    {
+        // The Entra scheme validates through the handler that remembers validated tokens, with Entra's claim names kept.
+        _gp.WithPatient(FhirSource.NewPatient("gp-1", "9000000009"));
+        using var host = new GatewayHost(_issuer, [_gp]);
+        var token = _issuer.CreateToken();
+        var client = host.CreateClient(token);
+
+        var first = await client.GetAsync(RecordUrl);
+        var second = await client.GetAsync(RecordUrl);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>>().Get(Gateway.Authentication.AuthenticationFeature.EntraScheme);
+        var handler = Assert.IsType<Gateway.Authentication.RememberingTokenHandler>(Assert.Single(options.TokenHandlers));
+        Assert.False(handler.MapInboundClaims);
     }
 
     [Fact]
