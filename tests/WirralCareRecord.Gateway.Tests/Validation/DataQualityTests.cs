@@ -40,6 +40,8 @@ public sealed class DataQualityTests : IDisposable
         // Assert: the read is unchanged (the non-conforming item is shown, nothing about conformance is added).
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c2" });
         Assert.DoesNotContain(bundle.SourceOutcomes()?.Issue ?? [], i => i.Diagnostics?.Contains("conform", StringComparison.Ordinal) == true);
+        // A sample that could not be validated is logged by its exception's type only (no data in logs): shown if it fails.
+        Assert.True(report.ResourcesChecked == 3, "Sampled resources not all checked; sampler log: " + string.Join(" | ", host.Logs.Lines.Where(l => l.Contains("ample", StringComparison.Ordinal))));
         Assert.Equal(("N85001", 1, 3, 2), (report.OdsCode, report.AnswersSampled, report.ResourcesChecked, report.ResourcesConformant));
         Assert.Equal(0.6667, report.ShareConformant);
         var problem = Assert.Single(report.MostFrequentProblems, p => p.Severity == "error");
