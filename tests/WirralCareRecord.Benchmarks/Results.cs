@@ -102,12 +102,12 @@ internal sealed class BenchResults
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"GC modes: the gateway process alone under each GC configuration, federated reads as above (3 sources, L = 0, 64 clients), {F("gc_mode_seconds", "0")} s each, mean of {F("gc_mode_cycles", "0")} passes (peak: the highest).");
             md.AppendLine();
-            md.AppendLine("| GC mode | reads/s | p99 | gateway CPU per read | collections per 100 reads | threads paused | peak working set | failures |");
+            md.AppendLine("| GC mode | reads/s | p99 | gateway CPU per read (ms) | collections per 100 reads | threads paused (% of the time) | peak working set | failures |");
             md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
             foreach (var mode in GcModes.Modes.Where(m => Figures.ContainsKey($"gc_{m.Name}_reads_per_s")))
             {
                 var died = Figures.ContainsKey($"gc_{mode.Name}_died") ? " (**the gateway died**)" : "";
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{mode.Name}`: {mode.Description}{died} | {F($"gc_{mode.Name}_reads_per_s", "0")} | {F($"gc_{mode.Name}_p99_ms", "0")} ms | {F($"gc_{mode.Name}_cpu_ms_per_read", "0.00")} ms | {F($"gc_{mode.Name}_collections_per_100_reads", "0.0")} | {F($"gc_{mode.Name}_paused_pct", "0.0")} % | {F($"gc_{mode.Name}_peak_working_set_mb", "0")} MB | {F($"gc_{mode.Name}_failures", "0")} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{mode.Name}`: {mode.Description}{died} | {F($"gc_{mode.Name}_reads_per_s", "0")} | {F($"gc_{mode.Name}_p99_ms", "0")} ms | {F($"gc_{mode.Name}_cpu_ms_per_read", "0.00")} | {F($"gc_{mode.Name}_collections_per_100_reads", "0.0")} | {F($"gc_{mode.Name}_paused_pct", "0.0")} | {F($"gc_{mode.Name}_peak_working_set_mb", "0")} MB | {F($"gc_{mode.Name}_failures", "0")} |");
             }
 
             md.AppendLine();
