@@ -72,7 +72,8 @@ public static class AuthenticationFeature
             });
         }
 
-        // Both schemes accept a token they have validated again without checking its signature again (RememberingTokenHandler).
+        // Both schemes remember the tokens they have validated (RememberingTokenHandler): one sent again is not checked
+        // again until five minutes pass or it expires, whichever comes first.
         foreach (var scheme in development ? new[] { EntraScheme, DevelopmentIssuer.Scheme } : [EntraScheme])
         {
             builder.Services.AddOptions<JwtBearerOptions>(scheme).PostConfigure<TimeProvider>((jwt, time) =>

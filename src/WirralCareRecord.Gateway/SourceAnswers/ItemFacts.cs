@@ -33,6 +33,8 @@ public sealed record ItemFacts(string ResourceType, string Id)
     /// </summary>
     internal ReadOnlyMemory<int> Parts { get; init; }
 
+    private const int MaxReusedCapacity = 1024;
+
     [ThreadStatic]
     private static List<int>? Layout;
 
@@ -62,7 +64,8 @@ public sealed record ItemFacts(string ResourceType, string Id)
     /// <param name="store">Where the parts are kept (the kept resources' arena); without one, they are an array of their own.</param>
     internal static ItemFacts? Read(ReadOnlySpan<byte> json, string resourceType, string id, IntArena? store = null)
     {
-        var outline = Outline ??= [];
+        // Reused per thread, but not at the size a hostile resource (thousands of properties) once needed.
+        var outline = Outline is { Capacity: <= MaxReusedCapacity } reused ? reused : Outline = [];
         outline.Clear();
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
         try
@@ -102,7 +105,7 @@ public sealed record ItemFacts(string ResourceType, string Id)
         // An event with no date of the kind compared (none, a free-text or an instant one) is matched with nothing.
         var day = names.DayDateTime is null ? "" : null;
         var hasProvider = false;
-        var layout = Layout ??= [];
+        var layout = Layout is { Capacity: <= MaxReusedCapacity * 4 } reused ? reused : Layout = [];
         layout.Clear();
         try
         {
