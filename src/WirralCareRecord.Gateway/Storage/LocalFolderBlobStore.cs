@@ -128,16 +128,19 @@ internal sealed class LocalFolderBlobStore(string root) : IBlobStore
 
     private string HiddenFolder(string purpose)
     {
-        var folder = Path.Combine(Root, HiddenPrefix + purpose);
+        var folder = HiddenPath(purpose);
         Directory.CreateDirectory(folder);
         return folder;
     }
 
-    private string ContentTypePath(string path, bool create = true) =>
-        Path.Combine(create ? HiddenFolder("content-types") : Path.Combine(Root, HiddenPrefix + "content-types"), Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..32]);
+    private string HiddenPath(string purpose) => Path.Combine(Root, HiddenPrefix + purpose);
+
+    private string ContentTypePath(string path) => Path.Combine(HiddenFolder("content-types"), ContentTypeName(path));
 
     // Read on every read of a blob (the locator's on every federated read): no folder made, one hash.
-    private string? ContentTypeOf(string path) => ContentTypePath(path, create: false) is var typePath && File.Exists(typePath) ? File.ReadAllText(typePath) : null;
+    private string? ContentTypeOf(string path) => Path.Combine(HiddenPath("content-types"), ContentTypeName(path)) is var typePath && File.Exists(typePath) ? File.ReadAllText(typePath) : null;
+
+    private static string ContentTypeName(string path) => Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(path)))[..32];
 
     private static string ETagOf(ReadOnlySpan<byte> bytes) => "\"" + Convert.ToHexString(SHA256.HashData(bytes))[..32] + "\"";
 

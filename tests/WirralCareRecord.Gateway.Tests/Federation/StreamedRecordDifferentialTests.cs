@@ -56,11 +56,7 @@ public sealed class StreamedRecordDifferentialTests
     {
         // Arrange: every UK Core example that is not a Patient or a Bundle as one source's record, and every other one
         // again at a second source, so same items are linked across sources too.
-        var examples = Directory.EnumerateFiles(Definitions.Fixture("ukcore-examples"), "*.xml")
-            .Order(StringComparer.Ordinal)
-            .Select(file => Definitions.Read(file).Resource)
-            .OfType<Resource>()
-            .ToList();
+        var examples = Definitions.UkCoreExamples();
         var patient = examples.OfType<Patient>().First(p => !string.IsNullOrEmpty(p.Id));
         var items = examples.Where(r => r is not Patient and not Bundle && !string.IsNullOrEmpty(r.Id)).Select(FhirJson.SerializeToUtf8).ToList();
         Assert.True(items.Count > 150, $"only {items.Count} examples");

@@ -1,5 +1,4 @@
 using System.Text;
-using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.SourceAnswers;
 using WirralCareRecord.Gateway.Tests.Validation;
@@ -58,12 +57,7 @@ public sealed class FactsScannerTests
     public void UkCoreExamples_ScannedInTurn_HaveTheFactsOfANewScan_AndTheSameDecisions()
     {
         // Arrange: every example, each scanned by one scanner after all the ones before it, as an answer's entries are.
-        var examples = Directory.EnumerateFiles(Definitions.Fixture("ukcore-examples"), "*.xml")
-            .Order(StringComparer.Ordinal)
-            .Select(file => Definitions.Read(file).Resource)
-            .OfType<Resource>()
-            .Select(FhirJson.SerializeToUtf8)
-            .ToList();
+        var examples = Definitions.UkCoreExamples().Select(FhirJson.SerializeToUtf8).ToList();
         var scope = new PatientScope("9434765919", new HashSet<string>(StringComparer.Ordinal) { "UKCore-Patient-RichardSmith-Example" }, new SourceLocation(new Uri("https://gp.example.org/fhir"), "https://gateway/sources/N85001"), _ => true, RestrictedLabels.Default);
         using var scanner = FactsScanner.Rent();
 

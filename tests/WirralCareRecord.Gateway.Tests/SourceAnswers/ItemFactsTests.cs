@@ -1,5 +1,4 @@
 using System.Text;
-using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Hosting;
 using WirralCareRecord.Gateway.SourceAnswers;
 using WirralCareRecord.Gateway.Tests.Validation;
@@ -67,12 +66,7 @@ public sealed class ItemFactsTests
         // Arrange: every UK Core example, and shapes a careless source sends: names spelt with escapes, resourceType last,
         // a contained resource with its own meta, code and date (none of them the outer resource's), meta twice, a tag
         // that is not a list.
-        var examples = Directory.EnumerateFiles(Definitions.Fixture("ukcore-examples"), "*.xml")
-            .Order(StringComparer.Ordinal)
-            .Select(file => Definitions.Read(file).Resource)
-            .OfType<Resource>()
-            .Select(FhirJson.SerializeToUtf8)
-            .ToList();
+        var examples = Definitions.UkCoreExamples().Select(FhirJson.SerializeToUtf8).ToList();
         string[] odd =
         [
             """{"id":"o1","co\u0064e":{"coding":[{"system":"http://snomed.info/sct","code":"1"}]},"effective\u0044ateTime":"2025-01-02","resourceType":"Observation"}""",

@@ -20,6 +20,13 @@ internal static class Definitions
 
     public static string Fixture(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
+    /// <summary>Every UK Core example the SDK can read, in file-name order.</summary>
+    public static List<Resource> UkCoreExamples() =>
+        [.. Directory.EnumerateFiles(Fixture("ukcore-examples"), "*.xml")
+            .Order(StringComparer.Ordinal)
+            .Select(file => Read(file).Resource)
+            .OfType<Resource>()];
+
     /// <summary>Reads an example as a source's data would be read: what the SDK can take in, with what it could not.</summary>
     public static (Resource? Resource, IReadOnlyList<string> Problems) Read(string file)
     {
