@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using WirralCareRecord.Gateway.Hosting;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Gateway.Validation;
 
@@ -29,10 +30,19 @@ public interface ISourceAnswerSampler
 /// <summary>
 /// The sampler (<see cref="ISourceAnswerSampler"/>) and its background worker, which validates each sampled answer's
 /// resources against their Wirral profiles and records the results in <see cref="DataQualityFigures"/>.
+/// <para>
+/// What it holds is bounded in bytes as well as in samples (<see cref="ValidationOptions.SampleQueueMaxBytes"/>), and
+/// room is checked before anything is copied: under load far more answers are chosen than a worker held to a tenth of
+/// a core can validate, and each one copied only to be dropped cost a large-object-heap array. Copies go into 64 KB
+/// blocks of the sampler's own pool, so they neither reach that heap nor take room from the reads' buffers. The worker
+/// reads one resource at a time from the copy, so only the resource being validated is ever an object graph, never
+/// the whole answer across the rests it takes between resources.
+/// </para>
 /// </summary>
 internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSampler
 {
     private readonly Channel<Sample> _queue;
+    private readonly SourceBufferPool _blocks;
     private readonly ProfileLibrary _library;
     private readonly DataQualityFigures _figures;
     private readonly ValidationOptions _options;
@@ -45,6 +55,7 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
         _figures = figures;
         _options = options.Value;
         _logger = logger;
+        _blocks = new SourceBufferPool(_options.SampleQueueMaxBytes, TimeSpan.Zero);
         _queue = Channel.CreateBounded<Sample>(new BoundedChannelOptions(_options.SampleQueueCapacity)
         {
             SingleReader = true,
@@ -58,22 +69,27 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
     /// <summary>Samples processed so far.</summary>
     public long Processed => Interlocked.Read(ref _processed);
 
+    /// <summary>Bytes of samples held now, queued or being validated.</summary>
+    public long HeldBytes => _blocks.HeldBytes;
+
     private long _processed;
 
     public void Offer(string odsCode, ReadOnlySpan<byte> sourceAnswerJson)
     {
-        if (!Chosen() || sourceAnswerJson.Length > _options.SampleMaxBytes || sourceAnswerJson.IsEmpty)
+        if (sourceAnswerJson.IsEmpty || sourceAnswerJson.Length > _options.SampleMaxBytes || !Chosen())
         {
             return;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(sourceAnswerJson.Length);
-        sourceAnswerJson.CopyTo(buffer);
-        if (!_queue.Writer.TryWrite(new Sample(odsCode, buffer, sourceAnswerJson.Length)))
+        if (!HasRoom(sourceAnswerJson.Length))
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             _figures.CountDropped();
+            return;
         }
+
+        var copy = new PooledBufferWriter(_blocks);
+        copy.Write(sourceAnswerJson);
+        Enqueue(odsCode, copy);
     }
 
     public void Offer(string odsCode, IEnumerable<ReadOnlyMemory<byte>> resources)
@@ -83,32 +99,47 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
             return;
         }
 
+        if (!HasRoom(0))
+        {
+            _figures.CountDropped();
+            return;
+        }
+
         // The resources become one collection Bundle, which the worker reads like any other answer.
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["u8);
+        var copy = new PooledBufferWriter(_blocks);
+        copy.Write("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["u8);
         var count = 0;
         foreach (var resource in resources)
         {
-            buffer.Write(count++ == 0 ? "{\"resource\":"u8 : ",{\"resource\":"u8);
-            buffer.Write(resource.Span);
-            buffer.Write("}"u8);
-            if (buffer.WrittenCount > _options.SampleMaxBytes)
+            copy.Write(count++ == 0 ? "{\"resource\":"u8 : ",{\"resource\":"u8);
+            copy.Write(resource.Span);
+            copy.Write("}"u8);
+            if (copy.Length > _options.SampleMaxBytes)
             {
+                copy.Dispose();
                 return;
             }
         }
 
-        buffer.Write("]}"u8);
+        copy.Write("]}"u8);
         if (count == 0)
         {
+            copy.Dispose();
             return;
         }
 
-        var sample = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount);
-        buffer.WrittenSpan.CopyTo(sample);
-        if (!_queue.Writer.TryWrite(new Sample(odsCode, sample, buffer.WrittenCount)))
+        Enqueue(odsCode, copy);
+    }
+
+    private bool HasRoom(long bytes) =>
+        _queue.Reader.Count < _options.SampleQueueCapacity && _blocks.HeldBytes + bytes <= _options.SampleQueueMaxBytes;
+
+    private void Enqueue(string odsCode, PooledBufferWriter copy)
+    {
+        // Checked again with the copy made: offers on other threads may have taken the room meanwhile.
+        if (_blocks.HeldBytes > _options.SampleQueueMaxBytes || !_queue.Writer.TryWrite(new Sample(odsCode, copy)))
         {
-            ArrayPool<byte>.Shared.Return(sample);
+            copy.Dispose();
             _figures.CountDropped();
         }
     }
@@ -151,7 +182,7 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(sample.Buffer);
+                        sample.Copy.Dispose();
 
                         Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - started);
                         Interlocked.Increment(ref _processed);
@@ -176,25 +207,49 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
     private async Task CheckAsync(Sample sample, CancellationToken cancellationToken)
     {
         var validation = _library.Validation;
-        Resource? answer;
+        var answer = BufferSequence.Of(sample.Copy.Chunks());
+        var outline = AnswerIndex.Read(answer);
         try
         {
-            answer = JsonSerializer.Deserialize<Resource>(sample.Buffer.AsSpan(0, sample.Length), FhirJson.Lenient);
+            // Unreadable answers are the federation's to report; the figures are about data the gateway could read.
+            if (outline.Malformed)
+            {
+                return;
+            }
+
+            _figures.CountAnswer(sample.OdsCode);
+            // A Bundle's outline is its entries' resources; any other answer's is the answer itself.
+            for (var i = 0; i < outline.Entries.Count; i++)
+            {
+                var resource = Read(answer.Slice(outline.Entries[i].Start, outline.Entries[i].Length));
+                // The source's own resources: not the OperationOutcomes it adds to say how the search went.
+                if (resource is null or OperationOutcome)
+                {
+                    continue;
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                _figures.Record(sample.OdsCode, resource.TypeName, validation.Validate(resource));
+                await PaceAsync(Stopwatch.GetElapsedTime(started), cancellationToken);
+            }
+        }
+        finally
+        {
+            outline.Release();
+        }
+    }
+
+    /// <summary>One resource of a sample, or null where it is not FHIR the SDK can read.</summary>
+    private static Resource? Read(ReadOnlySequence<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            return JsonSerializer.Deserialize<Resource>(ref reader, FhirJson.Lenient);
         }
         catch (Exception ex) when (ex is JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or NotSupportedException)
         {
-            // Unreadable answers are the federation's to report; the figures are about data the gateway could read.
-            return;
-        }
-
-        IReadOnlyList<Resource> resources = answer is null ? [] : [answer];
-
-        _figures.CountAnswer(sample.OdsCode);
-        foreach (var resource in resources.SelectMany(Items))
-        {
-            var started = Stopwatch.GetTimestamp();
-            _figures.Record(sample.OdsCode, resource.TypeName, validation.Validate(resource));
-            await PaceAsync(Stopwatch.GetElapsedTime(started), cancellationToken);
+            return null;
         }
     }
 
@@ -224,13 +279,11 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
         }
     }
 
-    /// <summary>The source's own resources: a Bundle's entries (not its OperationOutcomes), or the resource itself.</summary>
-    private static IEnumerable<Resource> Items(Resource resource) => resource switch
-    {
-        Bundle bundle => bundle.Entry.Select(e => e.Resource).Where(r => r is not null and not OperationOutcome).Select(r => r!),
-        OperationOutcome => [],
-        _ => [resource],
-    };
+    private sealed record Sample(string OdsCode, PooledBufferWriter Copy);
 
-    private sealed record Sample(string OdsCode, byte[] Buffer, int Length);
+    public override void Dispose()
+    {
+        base.Dispose();
+        _blocks.Dispose();
+    }
 }

@@ -39,12 +39,22 @@ public static class ValidationFeature
         return endpoints;
     }
 
-    /// <summary>A gateway whose profiles folder is missing refuses to start, saying where it looked.</summary>
+    /// <summary>
+    /// A gateway whose profiles folder is missing refuses to start, saying where it looked; so does one whose sampler
+    /// could never hold the largest answer it is allowed to sample.
+    /// </summary>
     private sealed class ValidationOptionsCheck : IValidateOptions<ValidationOptions>
     {
-        public ValidateOptionsResult Validate(string? name, ValidationOptions options) =>
-            Directory.Exists(options.Profiles)
-                ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail($"The profiles folder {options.Profiles} does not exist. Set Validation:ProfilesPath to the folder holding the Wirral profiles (the repository's profiles/).");
+        public ValidateOptionsResult Validate(string? name, ValidationOptions options)
+        {
+            if (!Directory.Exists(options.Profiles))
+            {
+                return ValidateOptionsResult.Fail($"The profiles folder {options.Profiles} does not exist. Set Validation:ProfilesPath to the folder holding the Wirral profiles (the repository's profiles/).");
+            }
+
+            return options.SampleQueueMaxBytes < options.SampleMaxBytes + SourceAnswers.SourceBufferPool.BlockSize
+                ? ValidateOptionsResult.Fail($"Validation:SampleQueueMaxBytes ({options.SampleQueueMaxBytes}) must be at least Validation:SampleMaxBytes ({options.SampleMaxBytes}) plus 64 KB, or the largest answer the sampler may take could never be held.")
+                : ValidateOptionsResult.Success;
+        }
     }
 }

@@ -22,7 +22,15 @@ public sealed class ValidationOptions
 
     /// <summary>Sampled answers waiting to be validated; when full, further samples are dropped (and counted).</summary>
     [Range(1, 100_000)]
-    public int SampleQueueCapacity { get; set; } = 64;
+    public int SampleQueueCapacity { get; set; } = 16;
+
+    /// <summary>
+    /// The most the sampler holds of sampled answers, queued or being validated (bytes, in 64 KB blocks kept for reuse);
+    /// when full, further samples are dropped (and counted) before anything is copied. At least
+    /// <see cref="SampleMaxBytes"/> plus 64 KB, so the largest answer sampled fits.
+    /// </summary>
+    [Range(128 * 1024, 1024L * 1024 * 1024)]
+    public long SampleQueueMaxBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
     /// The most of one core's time the sampler's worker uses (0 to 1): it rests between resources to stay within it, so

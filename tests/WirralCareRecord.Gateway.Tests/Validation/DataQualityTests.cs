@@ -149,6 +149,68 @@ public sealed class DataQualityTests : IDisposable
     }
 
     [Fact]
+    public async Task Offer_PastTheByteBudget_DroppedBeforeCopyingAndTheBlocksComeBack()
+    {
+        // Arrange: room for three 64 KB blocks; each answer needs two. The worker is not running yet.
+        var (sampler, figures) = Sampler(share: 1, capacity: 100, maxBytes: 3 * 64 * 1024, sampleMaxBytes: 100 * 1024);
+        var answer = FhirJson.SerializeToUtf8(PatientsBundle(count: 400));
+        Assert.InRange(answer.Length, 64 * 1024 + 1, 100 * 1024);
+
+        // Act
+        for (var i = 0; i < 10; i++)
+        {
+            sampler.Offer("RBL", answer);
+        }
+
+        // Assert: one copy held; the other nine were refused without taking a block.
+        Assert.Equal((9L, 2L * 64 * 1024), (figures.SamplesDropped, sampler.HeldBytes));
+
+        // Act: the worker validates the one it holds.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await sampler.StartAsync(cancel.Token);
+        await sampler.DrainAsync(cancel.Token);
+        await sampler.StopAsync(cancel.Token);
+
+        // Assert: every resource of the two-block copy was read (some cross the blocks' boundary), and the blocks are back.
+        var report = figures.Report("RBL", 1);
+        Assert.Equal((1L, 400L, 0L), (report.AnswersSampled, report.ResourcesChecked, sampler.HeldBytes));
+    }
+
+    [Fact]
+    public async Task Offer_ContributedResourcesOverManyBlocks_EachCheckedOnce()
+    {
+        // Arrange: what a source contributed to a read, bigger than one block, with an OperationOutcome among them.
+        var (sampler, figures) = Sampler(share: 1);
+        var resources = PatientsBundle(count: 300).Entry.Select(e => (ReadOnlyMemory<byte>)FhirJson.SerializeToUtf8(e.Resource!)).ToList();
+        resources.Insert(150, """{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}"""u8.ToArray());
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await sampler.StartAsync(cancel.Token);
+
+        // Act
+        sampler.Offer("RBL", resources);
+        await sampler.DrainAsync(cancel.Token);
+        await sampler.StopAsync(cancel.Token);
+
+        // Assert: the OperationOutcome is not source data; every other resource is checked once.
+        var report = figures.Report("RBL", 1);
+        Assert.Equal((1L, 300L, 0L, 0L), (report.AnswersSampled, report.ResourcesChecked, figures.SamplesDropped, sampler.HeldBytes));
+    }
+
+    [Fact]
+    public void Gateway_SampleQueueSmallerThanTheLargestSample_RefusesToStart()
+    {
+        // Arrange
+        using var host = new GatewayHost(_issuer, [_gp], settings: new() { ["Validation:SampleMaxBytes"] = "4194304", ["Validation:SampleQueueMaxBytes"] = "1048576" });
+
+        // Act
+        var error = Record.Exception(() => host.CreateClient(token: null));
+
+        // Assert
+        Assert.NotNull(error);
+        Assert.Contains("Validation:SampleQueueMaxBytes (1048576) must be at least Validation:SampleMaxBytes (4194304) plus 64 KB", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Offer_ShareZero_NothingQueued()
     {
         // Arrange
@@ -219,9 +281,23 @@ public sealed class DataQualityTests : IDisposable
 
     private static CancellationToken TestContext() => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
-    private static (SourceAnswerSampler Sampler, DataQualityFigures Figures) Sampler(double share, int capacity = 64)
+    private static Bundle PatientsBundle(int count) => new()
     {
-        var options = Options.Create(new ValidationOptions { SampleShare = share, SampleQueueCapacity = capacity, ProfilesPath = Definitions.Profiles });
+        Type = Bundle.BundleType.Searchset,
+        Entry = [.. Enumerable.Range(0, count).Select(i => new Bundle.EntryComponent { Resource = FhirSource.NewPatient($"p{i}", Nhs) })],
+    };
+
+    private static (SourceAnswerSampler Sampler, DataQualityFigures Figures) Sampler(double share, int capacity = 64, long maxBytes = 8 * 1024 * 1024, int sampleMaxBytes = 4 * 1024 * 1024)
+    {
+        var options = Options.Create(new ValidationOptions
+        {
+            SampleShare = share,
+            SampleQueueCapacity = capacity,
+            SampleQueueMaxBytes = maxBytes,
+            SampleMaxBytes = sampleMaxBytes,
+            SampleMaxCpuShare = 1,
+            ProfilesPath = Definitions.Profiles,
+        });
         var figures = new DataQualityFigures(TimeProvider.System);
         return (new SourceAnswerSampler(new ProfileLibrary(options, NullLogger<ProfileLibrary>.Instance), figures, options, NullLogger<SourceAnswerSampler>.Instance), figures);
     }
