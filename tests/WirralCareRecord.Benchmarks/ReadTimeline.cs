@@ -39,6 +39,10 @@ internal sealed class ReadTimeline : IDisposable
             ["wire"] = [],
             ["source_after_answer"] = [],
             ["after_sources"] = [],
+            ["audit_append"] = [],
+            ["record_bundle"] = [],
+            ["after_sources_until_audit"] = [],
+            ["after_audit_and_bundle"] = [],
         };
         foreach (var trace in _done.GroupBy(a => a.TraceId))
         {
@@ -55,6 +59,17 @@ internal sealed class ReadTimeline : IDisposable
 
             phases["before_sources"].Add((sources.Min(s => s.StartTimeUtc) - request.StartTimeUtc).TotalMilliseconds);
             phases["after_sources"].Add((End(request) - sources.Max(End)).TotalMilliseconds);
+            // The way out, split: matching and the locator until the audit starts; the audit's durable append and the
+            // Bundle's write, which overlap; then the response sent.
+            var audit = all.FirstOrDefault(a => a.Source.Name == GatewayTelemetry.Name && a.OperationName == "audit append");
+            var written = all.FirstOrDefault(a => a.Source.Name == GatewayTelemetry.Name && a.OperationName == "record bundle");
+            if (audit is not null && written is not null)
+            {
+                phases["audit_append"].Add(audit.Duration.TotalMilliseconds);
+                phases["record_bundle"].Add(written.Duration.TotalMilliseconds);
+                phases["after_sources_until_audit"].Add((audit.StartTimeUtc - sources.Max(End)).TotalMilliseconds);
+                phases["after_audit_and_bundle"].Add((End(request) - (End(audit) > End(written) ? End(audit) : End(written))).TotalMilliseconds);
+            }
             foreach (var source in sources)
             {
                 var calls = all.Where(a => a.Source.Name == "System.Net.Http" && HasAncestor(a, byId, p => p.SpanId == source.SpanId)).ToList();

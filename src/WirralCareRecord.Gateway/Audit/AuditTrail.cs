@@ -21,6 +21,8 @@ public sealed partial class AuditTrail(
         var organisations = registry.Current;
         var entry = new AuditEntry(access, time.GetUtcNow(), options.Value.InstanceId, ods => organisations.Find(ods)?.Kind);
         var started = time.GetTimestamp();
+        // A span of its own: the durable append is on every read's way out, so its share of a slow read should show.
+        using var activity = GatewayTelemetry.Source.StartActivity("audit append", System.Diagnostics.ActivityKind.Internal);
         try
         {
             await store.AppendAsync(entry, cancellationToken);

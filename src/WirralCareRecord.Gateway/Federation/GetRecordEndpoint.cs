@@ -160,6 +160,7 @@ internal static class GetRecordEndpoint
             {
                 try
                 {
+                    using var writing = GatewayTelemetry.Source.StartActivity("record bundle", System.Diagnostics.ActivityKind.Internal);
                     RecordBundleBuilder.Write(results, gatewayBase, gatewayBase + context.Request.Path + RequestLimits.SafeQuery(context.Request.Query, [BreakGlass.Parameter]), services.Time.GetUtcNow(), notices, bundle);
                 }
                 finally
