@@ -66,9 +66,7 @@ internal sealed class AddressRewriter
     /// <summary>Copies <paramref name="json"/> (one resource) to <paramref name="output"/>, rewriting the source's addresses.</summary>
     public void Copy(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
     {
-        // Most resources name nothing on the source's host (relative references): with no escape sequence that could
-        // spell the host either, one vectorised search proves the bytes go out unchanged, without reading a token.
-        if (json.IndexOf((byte)'\\') < 0 && !ContainsIgnoreCase(json, _hostLower, _hostUpper))
+        if (LeavesUnchanged(json))
         {
             output.Write(json);
             return;
@@ -98,6 +96,14 @@ internal sealed class AddressRewriter
 
         output.Write(json[copied..]);
     }
+
+    /// <summary>
+    /// Whether <see cref="Copy"/> would write <paramref name="json"/> exactly as it is. Most resources name nothing on the
+    /// source's host (relative references): with no escape sequence that could spell the host either, one vectorised
+    /// search proves the bytes go out unchanged, without reading a token. False means only that a token must be read.
+    /// </summary>
+    public bool LeavesUnchanged(ReadOnlySpan<byte> json) =>
+        json.IndexOf((byte)'\\') < 0 && !ContainsIgnoreCase(json, _hostLower, _hostUpper);
 
     private bool MayHoldHost(ref Utf8JsonReader reader) =>
         reader.ValueIsEscaped || ContainsIgnoreCase(reader.ValueSpan, _hostLower, _hostUpper);

@@ -14,6 +14,9 @@ internal static class MetaStamp
     /// <param name="sameItem">The same-item coding, or null.</param>
     public static void Write(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, AddressRewriter rewriter, string metaSource, (string System, string Code, string Display)? sameItem, IBufferWriter<byte> output)
     {
+        // Checked once for the whole resource: when nothing in it needs rewriting, no part does, and the elements that
+        // lie next to each other in the source (all but resourceType and meta, as a rule) go out as one copy.
+        var verbatim = rewriter.LeavesUnchanged(json);
         output.Write("{"u8);
         for (var i = 0; i < parts.Length; i += 4)
         {
@@ -31,7 +34,7 @@ internal static class MetaStamp
             switch ((Part)parts[i])
             {
                 case Part.Meta:
-                    Property(json, parts, i, rewriter, output);
+                    Property(json, parts, i, verbatim ? null : rewriter, output);
                     output.Write(","u8);
                     break;
                 case Part.Tag:
@@ -52,7 +55,7 @@ internal static class MetaStamp
                 {
                     output.Write(first ? ""u8 : ","u8);
                     first = false;
-                    rewriter.Copy(json[parts[i + 2]..parts[i + 3]], output);
+                    Value(json[parts[i + 2]..parts[i + 3]], verbatim ? null : rewriter, output);
                 }
             }
 
@@ -71,22 +74,63 @@ internal static class MetaStamp
         }
 
         output.Write("}"u8);
+        // A run of elements separated in the source only by their commas: [start, end) of the bytes still to be written.
+        int runStart = -1, runEnd = -1;
         for (var i = 0; i < parts.Length; i += 4)
         {
-            if ((Part)parts[i] == Part.Element)
+            if ((Part)parts[i] != Part.Element)
+            {
+                continue;
+            }
+
+            if (!verbatim)
             {
                 output.Write(","u8);
                 Property(json, parts, i, rewriter, output);
             }
+            else if (runStart >= 0 && IsSeparator(json[runEnd..parts[i + 1]]))
+            {
+                runEnd = parts[i + 3];
+            }
+            else
+            {
+                WriteRun(json, runStart, runEnd, output);
+                (runStart, runEnd) = (parts[i + 1], parts[i + 3]);
+            }
         }
 
+        WriteRun(json, runStart, runEnd, output);
         output.Write("}"u8);
     }
 
-    /// <summary>A property as sent: its name as it was, its value with the source's addresses rewritten.</summary>
-    private static void Property(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, int i, AddressRewriter rewriter, IBufferWriter<byte> output)
+    private static void WriteRun(ReadOnlySpan<byte> json, int start, int end, IBufferWriter<byte> output)
+    {
+        if (start >= 0)
+        {
+            output.Write(","u8);
+            output.Write(json[start..end]);
+        }
+    }
+
+    /// <summary>Only the comma between two properties, and any JSON whitespace around it.</summary>
+    private static bool IsSeparator(ReadOnlySpan<byte> between) => between.Trim(" \t\r\n"u8) is [(byte)','];
+
+    /// <summary>A property as sent: its name as it was, its value with the source's addresses rewritten (none: as it is).</summary>
+    private static void Property(ReadOnlySpan<byte> json, ReadOnlySpan<int> parts, int i, AddressRewriter? rewriter, IBufferWriter<byte> output)
     {
         output.Write(json[parts[i + 1]..parts[i + 2]]);
-        rewriter.Copy(json[parts[i + 2]..parts[i + 3]], output);
+        Value(json[parts[i + 2]..parts[i + 3]], rewriter, output);
+    }
+
+    private static void Value(ReadOnlySpan<byte> value, AddressRewriter? rewriter, IBufferWriter<byte> output)
+    {
+        if (rewriter is null)
+        {
+            output.Write(value);
+        }
+        else
+        {
+            rewriter.Copy(value, output);
+        }
     }
 }
