@@ -27,6 +27,9 @@ internal static class GcModes
         // the runtime reads no runtimeconfig.json name for it (tried).
         new("datas_gen0_32mb", "server GC, DATAS on, gen 0 budget at least 32 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x2000000" }),
         new("datas_gen0_64mb", "server GC, DATAS on, gen 0 budget at least 64 MiB", new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "0x4000000" }),
+        // Not the GC either: what the data-quality sampler, and the validator it loads, add to the working set.
+        new("datas_no_sampler", "server GC, DATAS on, Validation:SampleShare 0 (profiles still loaded at start-up)", new Dictionary<string, string>(), new Dictionary<string, string?> { ["Validation:SampleShare"] = "0" }),
+        new("datas_no_validator", "server GC, DATAS on, Validation:SampleShare 0 and WarmUp false (the validator never loaded)", new Dictionary<string, string>(), new Dictionary<string, string?> { ["Validation:SampleShare"] = "0", ["Validation:WarmUp"] = "false" }),
         new("datas_budget_48mb", "server GC, DATAS on, Federation:MaxBufferedSourceBytes 48 MiB", new Dictionary<string, string>(), new Dictionary<string, string?> { ["Federation:MaxBufferedSourceBytes"] = (48 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) }),
     ];
 
@@ -46,7 +49,7 @@ internal static class GcModes
                 runs[mode.Name].Add(run);
                 results.Log(run.Died
                     ? $"gc {mode.Name} (cycle {cycle + 1}): the gateway died: {run.Why}"
-                    : $"gc {mode.Name} (cycle {cycle + 1}): {run.PerSecond:0} reads/s, p99 {run.P99:0} ms, {run.CpuMsPerRead:0.00} ms CPU per read, {run.CollectionsPer100Reads:0.0} collections per 100 reads, paused {run.PausedPercent:0.0} % of the time, peak working set {run.PeakMb:0} MB ({run.AfterCollectMb:0} MB after a forced GC), {run.Failures} failed; {run.Why}");
+                    : $"gc {mode.Name} (cycle {cycle + 1}): {run.PerSecond:0} reads/s, p99 {run.P99:0} ms, {run.CpuMsPerRead:0.00} ms CPU per read, {run.CollectionsPer100Reads:0.0} collections per 100 reads, paused {run.PausedPercent:0.0} % of the time, working set {run.StartedMb:0} MB started, peak {run.PeakMb:0} MB ({run.AfterCollectMb:0} MB after a forced GC), {run.Failures} failed; {run.Why}");
             }
         }
 
@@ -59,6 +62,7 @@ internal static class GcModes
             figures[$"gc_{mode.Name}_reads_per_s"] = died ? 0 : all.Average(r => r.PerSecond);
             figures[$"gc_{mode.Name}_p99_ms"] = died ? 0 : all.Average(r => r.P99);
             figures[$"gc_{mode.Name}_peak_working_set_mb"] = died ? 0 : all.Max(r => r.PeakMb);
+            figures[$"gc_{mode.Name}_started_working_set_mb"] = died ? 0 : all.Average(r => r.StartedMb);
             figures[$"gc_{mode.Name}_failures"] = died ? 0 : all.Sum(r => r.Failures);
             figures[$"gc_{mode.Name}_cpu_ms_per_read"] = died ? 0 : all.Average(r => r.CpuMsPerRead);
             figures[$"gc_{mode.Name}_collections_per_100_reads"] = died ? 0 : all.Average(r => r.CollectionsPer100Reads);
@@ -90,6 +94,8 @@ internal static class GcModes
             {
                 var info = await gateway.GcInfoAsync();
                 using var client = await gateway.ClientAsync();
+                await gateway.WaitUntilQuietAsync();
+                var startedMb = gateway.WorkingSetMb();
                 await using var sampler = WorkingSetSampler.Start(gateway.WorkingSetMb);
                 await LoadDriver.RunAsync(client, _ => Scenarios.Read(sources), BenchPlan.Clients, Warmup);
                 await gateway.WaitUntilQuietAsync();
@@ -108,6 +114,7 @@ internal static class GcModes
                 return new GcRun(false, load.PerSecond, Stats.Percentile(load.LatenciesMs, 99), sampler.Peak, load.Failures, gateway.WorkingSetMb(), info)
                 {
                     CpuMsPerRead = cpuPerRead,
+                    StartedMb = startedMb,
                     CollectionsPer100Reads = 100.0 * gc.Collections / Math.Max(1, load.Requests),
                     PausedPercent = 100 * gc.PauseMs / plan.GcModeDuration.TotalMilliseconds,
                 };
@@ -131,6 +138,9 @@ internal static class GcModes
     private sealed record GcRun(bool Died, double PerSecond, double P99, double PeakMb, int Failures, double AfterCollectMb, string Why)
     {
         public double CpuMsPerRead { get; init; }
+
+        /// <summary>The working set once started and quiet, before the first read.</summary>
+        public double StartedMb { get; init; }
 
         public double CollectionsPer100Reads { get; init; }
 

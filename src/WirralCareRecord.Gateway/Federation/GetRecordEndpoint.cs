@@ -82,22 +82,13 @@ internal static class GetRecordEndpoint
 
             // The locator narrows which of the granted sources are asked; it never adds one the sharing rules do not grant.
             plan = await services.Locator.PlanAsync(granted, caller.OdsCode, nhsNumber!, query.Sweep, correlationId, context.RequestAborted);
-            // Once the answer has gone, whatever happened on the way: a share of what each source contributed is
-            // checked for data quality, and every source's kept items go back to the pool.
+            // Whatever happens on the way, a share of what each source contributed is checked for data quality and every
+            // source's kept items go back to the pool: once the answer has gone, or (below) once a record is written.
             var held = new List<SourceResult>();
             IReadOnlyList<SourceResult>? merged = null;
             context.Response.OnCompleted(() =>
             {
-                foreach (var r in merged?.Where(r => r.Outcome == SourceOutcome.Returned) ?? [])
-                {
-                    services.DataQualitySampler.Offer(r.OdsCode, Contributed(r));
-                }
-
-                foreach (var r in held)
-                {
-                    r.Items.Dispose();
-                }
-
+                Release(services.DataQualitySampler, merged, held);
                 return Task.CompletedTask;
             });
             var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted, progress: progress);
@@ -175,6 +166,10 @@ internal static class GetRecordEndpoint
                 throw;
             }
 
+            // The Bundle holds its own copy now: what each source contributed is offered to the sampler (which copies
+            // only what it chooses, at once) and goes back to the pool before the response is sent, not after.
+            Release(services.DataQualitySampler, merged, held);
+            merged = null;
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new RecordAnswer(bundle);
         }
@@ -184,6 +179,22 @@ internal static class GetRecordEndpoint
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass, plan), context.RequestAborted);
             throw;
         }
+    }
+
+    /// <summary>Offers what each merged source contributed for sampling, then gives every held source's kept items back; both once.</summary>
+    private static void Release(Validation.ISourceAnswerSampler sampler, IReadOnlyList<SourceResult>? merged, List<SourceResult> held)
+    {
+        foreach (var r in merged?.Where(r => r.Outcome == SourceOutcome.Returned) ?? [])
+        {
+            sampler.Offer(r.OdsCode, Contributed(r));
+        }
+
+        foreach (var r in held)
+        {
+            r.Items.Dispose();
+        }
+
+        held.Clear();
     }
 
     private static IEnumerable<ReadOnlyMemory<byte>> Contributed(SourceResult result)

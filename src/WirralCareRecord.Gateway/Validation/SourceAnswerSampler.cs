@@ -22,7 +22,8 @@ public interface ISourceAnswerSampler
 
     /// <summary>
     /// What a source contributed to a read, one resource's JSON each, enumerated (and copied) only when the answer is
-    /// chosen, so an answer not sampled costs nothing. Offer it once the response has completed.
+    /// chosen, so an answer not sampled costs nothing; one that is chosen is copied before this returns, so the caller
+    /// may give its buffers back at once.
     /// </summary>
     void Offer(string odsCode, IEnumerable<ReadOnlyMemory<byte>> resources);
 }
