@@ -81,7 +81,8 @@ public sealed class FetchStrategyTests : IDisposable
         var bundle = await ReadAsync(host);
 
         Assert.Contains(bundle.Entry, e => e.Resource is Condition { Id: "c1" });
-        Assert.Equal(expectedCalls, source.DataRequests.Count);
+        // Failed once in a full run, cause not seen: the calls the source received are shown if it fails again.
+        Assert.True(source.DataRequests.Count == expectedCalls, $"{source.DataRequests.Count} calls, not {expectedCalls}: {string.Join(" | ", source.RequestedPaths)}");
         var entity = Assert.Single(host.AuditEvents().Single().Entity, e => e.What?.Identifier?.Value == "N85002");
         Assert.Equal(expectedCalls.ToString(System.Globalization.CultureInfo.InvariantCulture), ((FhirString)entity.Detail.Single(d => d.Type == "calls").Value).Value);
     }
