@@ -151,7 +151,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
             foreach (var entry in page.Index.Entries.Where(e => e.Start >= 0 && IsMatch(e)))
             {
                 using var bytes = page.Slice(entry);
-                if (ResourceTypeOf(bytes.Span) == "Patient" && Parse(bytes.Span) is Patient patient)
+                if (ResourceTypeOf(bytes.Span) == "Patient" && FhirJson.ReadSourceResource(bytes.Span) is Patient patient)
                 {
                     patients.Add(patient);
                 }
@@ -295,20 +295,6 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     }
 
     private readonly RestrictedLabels labels = new(options.Value.RestrictedLabels);
-
-    /// <summary>The SDK's reading of one resource's bytes; null when it is not a resource the SDK knows.</summary>
-    private static Resource? Parse(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            var resource = JsonSerializer.Deserialize<Resource>(json, FhirJson.Lenient);
-            return resource is not null && ModelInfo.IsKnownResource(resource.TypeName) ? resource : null;
-        }
-        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
-        {
-            return null;
-        }
-    }
 
     private static string? ResourceTypeOf(ReadOnlySpan<byte> json)
     {

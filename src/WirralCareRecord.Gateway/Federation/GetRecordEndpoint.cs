@@ -86,9 +86,25 @@ internal static class GetRecordEndpoint
             // source's kept items go back to the pool: once the answer has gone, or (below) once a record is written.
             var held = new List<SourceResult>();
             IReadOnlyList<SourceResult>? merged = null;
+            // Once: the merged sources' contributions offered for sampling, then every held source's kept items given back.
+            void Release()
+            {
+                foreach (var r in merged?.Where(r => r.Outcome == SourceOutcome.Returned) ?? [])
+                {
+                    services.DataQualitySampler.Offer(r.OdsCode, Contributed(r));
+                }
+
+                foreach (var r in held)
+                {
+                    r.Items.Dispose();
+                }
+
+                (merged, held) = (null, []);
+            }
+
             context.Response.OnCompleted(() =>
             {
-                Release(services.DataQualitySampler, merged, held);
+                Release();
                 return Task.CompletedTask;
             });
             var fetched = await services.Federation.FetchAsync(plan.Asked, nhsNumber!, correlationId, context.RequestAborted, progress: progress);
@@ -168,8 +184,7 @@ internal static class GetRecordEndpoint
 
             // The Bundle holds its own copy now: what each source contributed is offered to the sampler (which copies
             // only what it chooses, at once) and goes back to the pool before the response is sent, not after.
-            Release(services.DataQualitySampler, merged, held);
-            merged = null;
+            Release();
             services.Telemetry.RecordRead(StatusCodes.Status200OK);
             return new RecordAnswer(bundle);
         }
@@ -179,22 +194,6 @@ internal static class GetRecordEndpoint
             await services.Audit.RecordAsync(Access(context, caller, nhsNumber, ex.StatusCode, ex.Message, results, breakGlass, plan), context.RequestAborted);
             throw;
         }
-    }
-
-    /// <summary>Offers what each merged source contributed for sampling, then gives every held source's kept items back; both once.</summary>
-    private static void Release(Validation.ISourceAnswerSampler sampler, IReadOnlyList<SourceResult>? merged, List<SourceResult> held)
-    {
-        foreach (var r in merged?.Where(r => r.Outcome == SourceOutcome.Returned) ?? [])
-        {
-            sampler.Offer(r.OdsCode, Contributed(r));
-        }
-
-        foreach (var r in held)
-        {
-            r.Items.Dispose();
-        }
-
-        held.Clear();
     }
 
     private static IEnumerable<ReadOnlyMemory<byte>> Contributed(SourceResult result)

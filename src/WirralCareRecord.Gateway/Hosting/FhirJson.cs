@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -32,6 +33,36 @@ public static class FhirJson
     private static JsonSerializerOptions WithoutElementValidator(DeserializationMode mode) => new JsonSerializerOptions().ForFhir(
         ModelInfo.ModelInspector,
         (FhirJsonConverterOptions)new FhirJsonConverterOptions().UsingMode(mode) with { Validator = null });
+
+    /// <summary>
+    /// One resource a source sent, read as <see cref="Lenient"/> reads it; null where it is not a resource the SDK knows
+    /// (not FHIR at all, or JSON whose resourceType the SDK reads as a placeholder that must not reach a clinician).
+    /// </summary>
+    public static Resource? ReadSourceResource(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        return ReadSourceResource(ref reader);
+    }
+
+    /// <inheritdoc cref="ReadSourceResource(ReadOnlySpan{byte})"/>
+    public static Resource? ReadSourceResource(ReadOnlySequence<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        return ReadSourceResource(ref reader);
+    }
+
+    private static Resource? ReadSourceResource(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            var resource = JsonSerializer.Deserialize<Resource>(ref reader, Lenient);
+            return resource is not null && ModelInfo.IsKnownResource(resource.TypeName) ? resource : null;
+        }
+        catch (Exception ex) when (ex is JsonException or DeserializationFailedException or NotSupportedException)
+        {
+            return null;
+        }
+    }
 
     public static string Serialize(Resource resource) => JsonSerializer.Serialize(resource, Strict);
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Text.Json;
 using System.Threading.Channels;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
@@ -222,7 +221,7 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
             // A Bundle's outline is its entries' resources; any other answer's is the answer itself.
             for (var i = 0; i < outline.Entries.Count; i++)
             {
-                var resource = Read(answer.Slice(outline.Entries[i].Start, outline.Entries[i].Length));
+                var resource = FhirJson.ReadSourceResource(answer.Slice(outline.Entries[i].Start, outline.Entries[i].Length));
                 // The source's own resources: not the OperationOutcomes it adds to say how the search went.
                 if (resource is null or OperationOutcome)
                 {
@@ -237,20 +236,6 @@ internal sealed class SourceAnswerSampler : BackgroundService, ISourceAnswerSamp
         finally
         {
             outline.Release();
-        }
-    }
-
-    /// <summary>One resource of a sample, or null where it is not FHIR the SDK can read.</summary>
-    private static Resource? Read(ReadOnlySequence<byte> json)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            return JsonSerializer.Deserialize<Resource>(ref reader, FhirJson.Lenient);
-        }
-        catch (Exception ex) when (ex is JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or NotSupportedException)
-        {
-            return null;
         }
     }
 
