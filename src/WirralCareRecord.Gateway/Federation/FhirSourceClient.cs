@@ -29,7 +29,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
     public async Task<SourceResult> FetchRecordAsync(SourceGrant grant, string nhsNumber, FetchStrategy strategy, string correlationId, CallCounter calls, CancellationToken cancellationToken, IReadOnlyList<string>? types = null)
     {
         var source = grant.Source;
-        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes, Buffers = buffers };
+        await using var call = new Call(httpClientFactory.CreateSourceClient(source.OdsCode), source.FhirBaseUrl.ToString().TrimEnd('/'), correlationId, calls) { MaxResponseBytes = options.Value.MaxSourceResponseBytes, Buffers = buffers, Labels = labels };
         var wanted = (types ?? options.Value.RecordTypes).Where(grant.Permits).ToList();
         var found = strategy == FetchStrategy.RevInclude && wanted.Count > 0
             ? await FindWithRevIncludeAsync(call, nhsNumber, wanted, cancellationToken)
@@ -267,19 +267,22 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         var seen = scanner.Seen;
         foreach (var (page, entry) in entries)
         {
-            using var bytes = page.Slice(entry);
-            var facts = scanner.Scan(bytes.Span, labels);
+            var facts = page.FactsOf(entry, labels, scanner);
             if (facts.ResourceType is "OperationOutcome" || (facts.ResourceType == "Patient" && facts.Id == patientId) || !seen.Add((facts.ResourceType, facts.Id)))
             {
                 continue;
             }
 
             var decision = string.IsNullOrEmpty(facts.Id) || !FhirModelTables.IsKnownResource(facts.ResourceType) ? Withholding.Undecidable : DisclosurePolicy.Decide(facts, scope);
-            // The combined record adds to the item's meta, so one whose meta is not the shape FHIR gives it is withheld too.
-            if (decision == Withholding.None && ItemFacts.FromOutline(bytes.Span, facts.ResourceType!, facts.Id!, facts.TopLevel, kept.Parts) is { } itemFacts)
+            if (decision == Withholding.None)
             {
-                kept.Add(bytes.Span, itemFacts);
-                continue;
+                // The combined record adds to the item's meta, so one whose meta is not the shape FHIR gives it is withheld too.
+                using var bytes = page.Slice(entry);
+                if (ItemFacts.FromOutline(bytes.Span, facts.ResourceType!, facts.Id!, facts.TopLevel, kept.Parts) is { } itemFacts)
+                {
+                    kept.Add(bytes.Span, itemFacts);
+                    continue;
+                }
             }
 
             if (decision == Withholding.NotThisPatient)
@@ -444,7 +447,7 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         }
 
         call.Hold(answer);
-        var page = answer.Index();
+        var page = answer.Index(call.Labels);
         return !ModelInfo.IsKnownResource(page.Index.ResourceType ?? "") ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not a FHIR resource")
             : page.Index.Malformed ? throw new SourceFailureException(SourceOutcome.Unreadable, "answered with JSON that is not valid FHIR")
             : page;
@@ -481,6 +484,9 @@ internal sealed partial class FhirSourceClient(IHttpClientFactory httpClientFact
         public Action<HttpRequestMessage>? Configure { get; init; }
 
         public required SourceBufferPool Buffers { get; init; }
+
+        /// <summary>When the read decides on what it fetches: each answer's facts are then read as it is outlined.</summary>
+        public RestrictedLabels? Labels { get; init; }
     }
 
     /// <summary>The patient a source holds and, for a reverse-include search, the items that came with it; or why there is none.</summary>

@@ -5,17 +5,24 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
 /// One resource in a source's answer, as a byte range of it, with its Bundle entry's search mode and response status,
-/// and where its fullUrl is (read only when wanted: <see cref="AnswerPage.FullUrlOf"/>), or -1.
+/// and where its fullUrl is (read only when wanted: <see cref="AnswerPage.FullUrlOf"/>), or -1; and which of the
+/// outline's held facts are its resource's (<see cref="AnswerIndex.FactsOf"/>), or -1 when they were not read with it.
 /// </summary>
-internal readonly record struct EntrySlice(long Start, long Length, string? SearchMode, string? ResponseStatus, long FullUrlStart = -1, int FullUrlLength = 0);
+internal readonly record struct EntrySlice(long Start, long Length, string? SearchMode, string? ResponseStatus, long FullUrlStart = -1, int FullUrlLength = 0, int Facts = -1);
 
 /// <summary>
 /// The outline of a source's answer from one pass over its bytes: a Bundle's type, links and the byte range of each
-/// entry's resource, or the one resource the answer is. Nothing is parsed into objects; each resource is then read
-/// on its own (<see cref="ResourceFacts"/>) and copied (<see cref="AddressRewriter"/>).
+/// entry's resource, or the one resource the answer is. Nothing is parsed into objects. Given the restricted labels,
+/// the same pass reads each entry's <see cref="ResourceFacts"/> as it finds the entry, so an answer is tokenised once;
+/// kept resources are then copied (<see cref="AddressRewriter"/>).
 /// </summary>
 internal sealed class AnswerIndex
 {
+    private FactsScanner? _facts;
+
+    /// <summary>The labels the held facts were read with; facts are only given for the same ones.</summary>
+    private RestrictedLabels? _labels;
+
     public string? ResourceType { get; private set; }
 
     public string? BundleType { get; private set; }
@@ -29,12 +36,33 @@ internal sealed class AnswerIndex
 
     public List<(string Relation, string Url)> Links { get; } = [];
 
-    /// <summary>Gives the outline's pooled space back: done when the answer it outlines is (<see cref="SourceAnswer"/>).</summary>
-    public void Release() => Entries.Release();
+    /// <summary>
+    /// The facts of the entry's resource read with the outline, or null when they were not (a single-resource answer, an
+    /// outline read without labels, or other labels than <paramref name="labels"/>): the caller then reads them itself.
+    /// Valid until the outline is released, with the answer's bytes.
+    /// </summary>
+    public ResourceFacts? FactsOf(EntrySlice entry, RestrictedLabels labels) =>
+        entry.Facts >= 0 && ReferenceEquals(labels, _labels) && _facts is { } facts ? facts.Held(entry.Facts) : null;
 
-    public static AnswerIndex Read(ReadOnlySequence<byte> answer)
+    /// <summary>Gives the outline's pooled space back: done when the answer it outlines is (<see cref="SourceAnswer"/>).</summary>
+    public void Release()
+    {
+        Entries.Release();
+        // Once only: a scanner given back twice would be handed to two answers at once.
+        Interlocked.Exchange(ref _facts, null)?.Dispose();
+    }
+
+    /// <param name="answer">The answer's bytes.</param>
+    /// <param name="labels">When given, each Bundle entry's facts are read in the same pass and held (<see cref="FactsOf"/>).</param>
+    public static AnswerIndex Read(ReadOnlySequence<byte> answer, RestrictedLabels? labels = null)
     {
         var index = new AnswerIndex();
+        if (labels is not null)
+        {
+            index._labels = labels;
+            index._facts = FactsScanner.RentForAnswer();
+        }
+
         var reader = new Utf8JsonReader(answer, new JsonReaderOptions { MaxDepth = 256 });
         try
         {
@@ -67,7 +95,7 @@ internal sealed class AnswerIndex
                 else if (reader.ValueTextEquals("entry"u8))
                 {
                     reader.Read();
-                    entriesWellFormed &= ReadEntries(ref reader, entries);
+                    entriesWellFormed &= ReadEntries(ref reader, entries, index._facts, labels);
                 }
                 else
                 {
@@ -80,7 +108,7 @@ internal sealed class AnswerIndex
             if (index.ResourceType is null)
             {
                 index.Malformed = true;
-                index.Entries.Clear();
+                index.Forget();
             }
             else if (index.IsBundle)
             {
@@ -89,18 +117,26 @@ internal sealed class AnswerIndex
             else
             {
                 index.Links.Clear();
-                index.Entries.Clear();
+                index.Forget();
                 index.Entries.Add(new EntrySlice(0, answer.Length, null, null));
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Nothing of an answer that is not JSON is passed on, not even the entries read before the fault.
+            // Nothing of an answer that is not JSON is passed on, not even the entries read before the fault. A string
+            // that is not UTF-8 (which the reader leaves to whoever decodes it, here the facts) is as unreadable.
             index.Malformed = true;
-            index.Entries.Clear();
+            index.Forget();
         }
 
         return index;
+    }
+
+    /// <summary>No entries, and no facts held for any.</summary>
+    private void Forget()
+    {
+        Entries.Clear();
+        Interlocked.Exchange(ref _facts, null)?.Dispose();
     }
 
     private static void ReadLinks(ref Utf8JsonReader reader, List<(string, string)> links)
@@ -148,7 +184,7 @@ internal sealed class AnswerIndex
     }
 
     /// <summary>Returns false when <c>entry</c> is not a list of objects (which matters only if the answer is a Bundle).</summary>
-    private static bool ReadEntries(ref Utf8JsonReader reader, ChunkedList<EntrySlice> entries)
+    private static bool ReadEntries(ref Utf8JsonReader reader, ChunkedList<EntrySlice> entries, FactsScanner? facts, RestrictedLabels? labels)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -167,6 +203,7 @@ internal sealed class AnswerIndex
             }
 
             long start = -1, end = -1, fullUrlStart = -1, fullUrlEnd = -1;
+            var factsNumber = -1;
             string? mode = null, status = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -176,7 +213,16 @@ internal sealed class AnswerIndex
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         start = reader.TokenStartIndex;
-                        reader.Skip();
+                        if (facts is not null)
+                        {
+                            // Reading the facts walks the resource to its closing brace, as skipping it would.
+                            factsNumber = facts.ScanNext(ref reader, labels!);
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+
                         end = reader.BytesConsumed;
                     }
                     else
@@ -213,7 +259,7 @@ internal sealed class AnswerIndex
             }
 
             // An entry without a resource (a batch-response failure, a deleted item) is counted by its status, not passed on.
-            entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrlStart, (int)(fullUrlEnd - fullUrlStart)));
+            entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrlStart, (int)(fullUrlEnd - fullUrlStart), factsNumber));
         }
 
         return wellFormed;

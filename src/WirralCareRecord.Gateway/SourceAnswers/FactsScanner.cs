@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace WirralCareRecord.Gateway.SourceAnswers;
 /// keeps. Each <see cref="Scan"/> replaces what the last one returned, so the facts are for deciding at once, never for
 /// holding; disposing forgets every value, so nothing of one answer stays behind for the next.
 /// </summary>
+/// <remarks>
+/// A scanner rented for an answer's outline (<see cref="RentForAnswer"/>) instead holds every resource's facts
+/// (<see cref="ScanNext"/>) until the answer is given back, since the rules decide on them later, once the patient is known.
+/// </remarks>
 internal sealed class FactsScanner : IDisposable
 {
     // One idle scanner per thread: the scans of an answer run on one thread without awaiting, and a scanner rented while
@@ -14,15 +20,27 @@ internal sealed class FactsScanner : IDisposable
     [ThreadStatic]
     private static FactsScanner? _idle;
 
+    // Answers' scanners live across awaits and threads, so they wait in one shared queue; enough for the answers a busy
+    // gateway holds at once, and no more are kept (each holds its answer's worth of facts objects for the next).
+    private static readonly ConcurrentQueue<FactsScanner> IdleForAnswers = new();
+    private static int _idleForAnswers;
+    private const int MaxIdleForAnswers = 32;
+    private const int KeptResources = 256;
+    private const int KeptCapacityPerResource = 16;
+
     private const int KeptCapacity = 64;
     private const int MaxKeptSeen = 4096;
-    private readonly ResourceFacts _facts = new();
+    private readonly List<ResourceFacts> _resources = [];
     private readonly List<ResourceFacts> _contained = [];
     private readonly StringTable _values = new(512, 256);
     private HashSet<(string? Type, string? Id)> _seen = [];
+    private int _resourcesUsed;
     private int _containedUsed;
+    private bool _forAnswer;
 
-    private FactsScanner() => _facts.Values = _values;
+    private FactsScanner()
+    {
+    }
 
     public static FactsScanner Rent()
     {
@@ -31,11 +49,53 @@ internal sealed class FactsScanner : IDisposable
         return scanner;
     }
 
+    /// <summary>A scanner that holds the facts of all of one answer's resources until disposed with the answer's outline.</summary>
+    internal static FactsScanner RentForAnswer()
+    {
+        if (IdleForAnswers.TryDequeue(out var scanner))
+        {
+            Interlocked.Decrement(ref _idleForAnswers);
+        }
+        else
+        {
+            scanner = new FactsScanner();
+        }
+
+        scanner._forAnswer = true;
+        return scanner;
+    }
+
     /// <summary>The facts of the resource in <paramref name="json"/>, valid until the next scan or until disposed.</summary>
     public ResourceFacts Scan(ReadOnlySpan<byte> json, RestrictedLabels labels)
     {
         Reset();
-        return ResourceFacts.ScanInto(_facts, json, labels, this);
+        return ResourceFacts.ScanInto(NextResource(), json, labels, this);
+    }
+
+    /// <summary>
+    /// Reads the facts of the resource whose opening brace <paramref name="reader"/> is on, and holds them until disposed;
+    /// returns their number for <see cref="Held"/>.
+    /// </summary>
+    internal int ScanNext(ref System.Text.Json.Utf8JsonReader reader, RestrictedLabels labels)
+    {
+        var number = _resourcesUsed;
+        ResourceFacts.ScanAt(ref reader, NextResource(), labels, this);
+        return number;
+    }
+
+    /// <summary>The facts <see cref="ScanNext"/> read as number <paramref name="number"/>.</summary>
+    internal ResourceFacts Held(int number) => number < _resourcesUsed ? _resources[number] : throw new ArgumentOutOfRangeException(nameof(number));
+
+    private ResourceFacts NextResource()
+    {
+        if (_resourcesUsed == _resources.Count)
+        {
+            _resources.Add(new ResourceFacts { Values = _values });
+        }
+
+        var facts = _resources[_resourcesUsed++];
+        facts.Reset();
+        return facts;
     }
 
     /// <summary>The resources (type and id) this answer has given so far, so a repeat is kept once; emptied when disposed.</summary>
@@ -69,29 +129,50 @@ internal sealed class FactsScanner : IDisposable
 
         // A hostile answer (a resource of thousands of references or contained resources) must not leave the thread holding
         // lists sized for it.
-        _facts.Trim(KeptCapacity);
-        if (_contained.Count > KeptCapacity)
+        TrimTo(_resources, _forAnswer ? KeptResources : 1, _forAnswer ? KeptCapacityPerResource : KeptCapacity);
+        TrimTo(_contained, KeptCapacity, KeptCapacity);
+        if (!_forAnswer)
         {
-            _contained.RemoveRange(KeptCapacity, _contained.Count - KeptCapacity);
-            _contained.Capacity = KeptCapacity;
+            _idle = this;
+        }
+        else if (Interlocked.Increment(ref _idleForAnswers) <= MaxIdleForAnswers)
+        {
+            _forAnswer = false;
+            IdleForAnswers.Enqueue(this);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _idleForAnswers);
+        }
+    }
+
+    private static void TrimTo(List<ResourceFacts> facts, int count, int capacity)
+    {
+        if (facts.Count > count)
+        {
+            facts.RemoveRange(count, facts.Count - count);
+            facts.Capacity = count;
         }
 
-        foreach (var contained in _contained)
+        foreach (var item in facts)
         {
-            contained.Trim(KeptCapacity);
+            item.Trim(capacity);
         }
-
-        _idle = this;
     }
 
     private void Reset()
     {
-        _facts.Reset();
+        for (var i = 0; i < _resourcesUsed; i++)
+        {
+            _resources[i].Reset();
+        }
+
         for (var i = 0; i < _containedUsed; i++)
         {
             _contained[i].Reset();
         }
 
+        _resourcesUsed = 0;
         _containedUsed = 0;
     }
 }

@@ -60,7 +60,7 @@ internal sealed class ResourceFacts
                 return facts;
             }
 
-            ScanResource(ref reader, facts, labels, scanner);
+            ScanResource(ref reader, facts, labels, scanner, origin: 0);
         }
         catch (JsonException)
         {
@@ -71,6 +71,15 @@ internal sealed class ResourceFacts
 
         return facts;
     }
+
+    /// <summary>
+    /// Reads the facts of the resource whose opening brace <paramref name="reader"/> is on, leaving it on the closing one:
+    /// an answer's outline (<see cref="AnswerIndex"/>) reads each entry's facts in the same pass that finds the entry, so
+    /// the resource is tokenised once. Positions in <see cref="TopLevel"/> are from the opening brace, as for a scan of
+    /// the resource's own bytes. A fault in the JSON is the caller's: it makes the whole answer unreadable.
+    /// </summary>
+    internal static void ScanAt(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner scanner) =>
+        ScanResource(ref reader, facts, labels, scanner, origin: reader.TokenStartIndex);
 
     /// <summary>Back to holding nothing, for the next resource; the lists keep their capacity.</summary>
     internal void Reset()
@@ -114,15 +123,17 @@ internal sealed class ResourceFacts
 
     private string? Text(ref Utf8JsonReader reader) => Values?.Get(ref reader) ?? reader.GetString();
 
-    private static void ScanResource(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner, bool outer = true)
+    /// <param name="origin">Where the resource starts in what the reader reads (0 for its own bytes); -1 for a contained one, whose properties are not outlined.</param>
+    private static void ScanResource(ref Utf8JsonReader reader, ResourceFacts facts, RestrictedLabels labels, FactsScanner? scanner, long origin)
     {
+        var outer = origin >= 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var nameStart = (int)reader.TokenStartIndex;
+            var nameStart = (int)(reader.TokenStartIndex - origin);
             // Unescaped, as ValueTextEquals compares: a name spelt with escapes is the same name.
             var name = NameCache.Get(ref reader);
             reader.Read();
-            var valueStart = (int)reader.TokenStartIndex;
+            var valueStart = (int)(reader.TokenStartIndex - origin);
             switch (name)
             {
                 case "resourceType":
@@ -150,7 +161,7 @@ internal sealed class ResourceFacts
 
             if (outer)
             {
-                facts.TopLevel.Add(new TopLevelProperty(name, nameStart, valueStart, (int)reader.BytesConsumed));
+                facts.TopLevel.Add(new TopLevelProperty(name, nameStart, valueStart, (int)(reader.BytesConsumed - origin)));
             }
         }
     }
@@ -169,7 +180,7 @@ internal sealed class ResourceFacts
             if (reader.TokenType == JsonTokenType.StartObject)
             {
                 var contained = scanner?.NextContained() ?? new ResourceFacts();
-                ScanResource(ref reader, contained, labels, scanner, outer: false);
+                ScanResource(ref reader, contained, labels, scanner, origin: -1);
                 facts.Contained.Add(contained);
             }
             else

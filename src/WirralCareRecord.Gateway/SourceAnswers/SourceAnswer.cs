@@ -20,6 +20,7 @@ internal sealed class SourceAnswer : IAsyncDisposable
     private readonly List<byte[]> _blocks = [];
     private AnswerIndex? _first;
     private readonly List<AnswerIndex> _indexes = [];
+    private RestrictedLabels? _labels;
 
     private SourceAnswer(SourceBufferPool pool) => _pool = pool;
 
@@ -70,13 +71,20 @@ internal sealed class SourceAnswer : IAsyncDisposable
     /// <summary>One resource's bytes as one span: the segment itself when it lies in one, else a pooled copy.</summary>
     public ResourceBytes Slice(EntrySlice entry) => ResourceBytes.From(Data.Slice(entry.Start, entry.Length));
 
-    /// <summary>The outline of the whole answer, given back with the answer.</summary>
-    public AnswerPage Index() => new(Data, Outline(Data)) { Owner = this };
+    /// <summary>
+    /// The outline of the whole answer, given back with the answer; with <paramref name="labels"/>, its entries' facts
+    /// are read in the same pass (and a nested Bundle's, when outlined).
+    /// </summary>
+    public AnswerPage Index(RestrictedLabels? labels = null)
+    {
+        _labels = labels;
+        return new(Data, Outline(Data)) { Owner = this };
+    }
 
     /// <summary>An outline of part of the answer (a nested Bundle), given back with the answer.</summary>
     internal AnswerIndex Outline(ReadOnlySequence<byte> data)
     {
-        var index = AnswerIndex.Read(data);
+        var index = AnswerIndex.Read(data, _labels);
         // Nearly every answer is outlined once, by one thread: that one is kept without a lock (a profile found the
         // lock's slow path on every read); only a batch's nested searchsets, outlined in parallel, take it.
         if (Interlocked.CompareExchange(ref _first, index, null) is not null)
@@ -166,6 +174,21 @@ internal sealed record AnswerPage(ReadOnlySequence<byte> Data, AnswerIndex Index
     internal SourceAnswer? Owner { get; init; }
 
     public ResourceBytes Slice(EntrySlice entry) => ResourceBytes.From(Data.Slice(entry.Start, entry.Length));
+
+    /// <summary>
+    /// The facts of the entry's resource: those the outline read (<see cref="AnswerIndex.FactsOf"/>), else read now by
+    /// <paramref name="scanner"/>, valid until its next scan.
+    /// </summary>
+    public ResourceFacts FactsOf(EntrySlice entry, RestrictedLabels labels, FactsScanner scanner)
+    {
+        if (Index.FactsOf(entry, labels) is { } held)
+        {
+            return held;
+        }
+
+        using var bytes = Slice(entry);
+        return scanner.Scan(bytes.Span, labels);
+    }
 
     /// <summary>The Bundle nested as one entry's resource, outlined in turn.</summary>
     public AnswerPage Nested(EntrySlice entry)

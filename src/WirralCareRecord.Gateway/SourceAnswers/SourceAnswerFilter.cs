@@ -70,8 +70,7 @@ internal static class SourceAnswerFilter
                 continue;
             }
 
-            using var bytes = page.Slice(entry);
-            var facts = scanner.Scan(bytes.Span, scope.Labels);
+            var facts = page.FactsOf(entry, scope.Labels, scanner);
             if (facts.ResourceType == "OperationOutcome" && index.IsBundle)
             {
                 continue;

@@ -189,7 +189,7 @@ internal sealed class SourceResponseTransforms(
                 return RouteAnswer.Document(document, mediaType ?? "application/octet-stream", status);
             }
 
-            return await DecideAsync(context, state, read.Index(), status, upstream);
+            return await DecideAsync(context, state, read.Index(_labels), status, upstream);
         }
     }
 

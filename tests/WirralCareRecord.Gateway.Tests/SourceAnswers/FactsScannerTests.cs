@@ -118,7 +118,7 @@ public sealed class FactsScannerTests
     }
 
     /// <summary>Everything the rules read from facts, contained resources included, as one comparable text.</summary>
-    private static string Describe(ResourceFacts facts) =>
+    internal static string Describe(ResourceFacts facts) =>
         $"{facts.ResourceType}/{facts.Id}{(facts.Malformed ? " malformed" : "")}{(facts.HasRestrictedLabel ? " restricted" : "")}; "
         + $"nhs [{string.Join(",", facts.NhsNumbers)}]; "
         + $"refs [{string.Join(",", facts.References.Select(r => $"{r.Reference}|{r.Type}|{r.IdentifierSystem}|{r.IdentifierValue} {r.RootElement}{(r.Direct ? " direct" : "")}"))}]; "
