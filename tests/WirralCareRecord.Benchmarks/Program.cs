@@ -9,7 +9,7 @@ if (args is [OutOfProcessGateway.ServeFlag, var spec])
     return await OutOfProcessGateway.ServeAsync(spec);
 }
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,gcmodes,audit,report,validation,sampling,locator,memory] [--gc-modes datas,datas_off,...] [--out folder] [--keep]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,smallrecord,gcmodes,audit,report,validation,sampling,locator,memory] [--gc-modes datas,datas_off,...] [--out folder] [--keep]
 var quick = args.Contains("--quick");
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
@@ -30,6 +30,12 @@ await Run("fanout", () => Scenarios.FanoutAsync(plan, results));
 await Run("proxy", () => Scenarios.ProxyAsync(plan, results));
 await Run("throughput", () => Scenarios.ThroughputAsync(plan, results));
 await Run("gcmodes", () => GcModes.RunAsync(plan, results));
+// Part of throughput; on its own only when asked for by name.
+if (only?.Contains("smallrecord") == true)
+{
+    await Run("smallrecord", () => Scenarios.SmallRecordAsync(plan, results));
+}
+
 await Run("audit", () => Scenarios.AuditAsync(plan, results, ""));
 await Run("audit", AzuriteAuditAsync);
 await Run("report", () => ReportBench.RunAsync(plan, results));

@@ -204,8 +204,23 @@ internal static class Scenarios
             results.Log($"soak {plan.SoakDuration.TotalSeconds:0} s: {soak.PerSecond:0} reads/s, gateway working set {figures["working_set_first_fifth_mb"]:0} MB first fifth, {figures["working_set_last_fifth_mb"]:0} MB last fifth; peak {figures["peak_working_set_mb"]:0} MB sampled, {figures["gateway_peak_working_set_os_mb"]:0} MB by the OS (start-up included)");
         }
 
-        // The same load on a small record, for the gateway's cost per read apart from the SDK's per resource. The large
-        // record's gateway has gone, so this one has the cores to itself.
+        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read by the gateway ({figures["allocated_kb_per_request_sources_and_driver"]:0} KB by the sources and driver), {figures["federated_read_cpu_ms"]:0.0} ms CPU per read in the gateway; {figures["gateway_collections_per_100_reads"]:0.0} collections per 100 reads, threads paused {figures["gateway_gc_paused_pct"]:0.0} % of the time");
+        foreach (var (name, value) in await SmallRecordAsync(plan, results))
+        {
+            figures[name] = value;
+        }
+
+        return figures;
+    }
+
+    /// <summary>
+    /// The throughput load on a small record, for the gateway's cost per read apart from its cost per resource; part of
+    /// <see cref="ThroughputAsync"/>, and on its own (<c>--only smallrecord</c>) for a quick comparison of two builds.
+    /// </summary>
+    public static async Task<Dictionary<string, double>> SmallRecordAsync(BenchPlan plan, BenchResults results)
+    {
+        var figures = new Dictionary<string, double>();
+        // Run after the large record's gateway has gone, so this one has the cores to itself.
         await using var smallSources = await BenchSources.StartAsync(3, TimeSpan.Zero, target: SmallRecord);
         await using var smallGateway = await OutOfProcessGateway.StartAsync(smallSources.Members);
         using var smallClient = await smallGateway.ClientAsync();
@@ -225,7 +240,6 @@ internal static class Scenarios
         figures["federated_read_cpu_ms_small_record"] = smallGatewayCpu;
         figures["federated_read_cpu_ms_small_record_sources_and_driver"] = smallCpu;
         figures["small_record_resources_per_source"] = smallSources.ResourcesPerSource;
-        results.Log($"throughput: {load.PerSecond:0} reads/s ({load.Requests} reads, {load.Failures} failed), p50 {figures["federated_read_p50_ms_64_clients"]:0.0} ms, {figures["allocated_kb_per_request"]:0} KB allocated per read by the gateway ({figures["allocated_kb_per_request_sources_and_driver"]:0} KB by the sources and driver), {figures["federated_read_cpu_ms"]:0.0} ms CPU per read in the gateway; {figures["gateway_collections_per_100_reads"]:0.0} collections per 100 reads, threads paused {figures["gateway_gc_paused_pct"]:0.0} % of the time");
         results.Log($"throughput, small record ({smallSources.ResourcesPerSource} resources per source): {small.PerSecond:0} reads/s ({small.Requests} reads, {small.Failures} failed), p50 {Stats.Percentile(small.LatenciesMs, 50):0.0} ms, {smallGatewayCpu:0.0} ms CPU per read in the gateway ({smallCpu:0.0} ms in the sources and driver); {figures["gateway_collections_per_100_reads_small_record"]:0.0} collections per 100 reads, threads paused {figures["gateway_gc_paused_pct_small_record"]:0.0} % of the time");
         return figures;
     }
