@@ -29,8 +29,11 @@ internal sealed class ReadTimeline : IDisposable
 
     public void Clear() => _done.Clear();
 
-    /// <summary>Medians over the reads recorded since <see cref="Clear"/>, in milliseconds.</summary>
-    public Dictionary<string, double> Medians()
+    /// <summary>
+    /// Medians over the reads recorded since <see cref="Clear"/>, in milliseconds; with <paramref name="slowestPercent"/>,
+    /// over only the slowest reads (by the gateway's own request time), to see which phase a tail comes from.
+    /// </summary>
+    public Dictionary<string, double> Medians(double slowestPercent = 100)
     {
         var phases = new Dictionary<string, List<double>>
         {
@@ -44,6 +47,7 @@ internal sealed class ReadTimeline : IDisposable
             ["after_sources_until_audit"] = [],
             ["after_audit_and_bundle"] = [],
         };
+        var reads = new List<(List<Activity> All, Dictionary<ActivitySpanId, Activity> ById, List<Activity> Servers, Activity Request, List<Activity> Sources)>();
         foreach (var trace in _done.GroupBy(a => a.TraceId))
         {
             var all = trace.ToList();
@@ -52,10 +56,20 @@ internal sealed class ReadTimeline : IDisposable
             // The gateway's own request is the server activity with no server or source activity above it.
             var request = servers.Where(s => !HasAncestor(s, byId, a => a.Source.Name is "Microsoft.AspNetCore" or GatewayTelemetry.Name)).MinBy(s => s.StartTimeUtc);
             var sources = all.Where(a => a.Source.Name == GatewayTelemetry.Name && a.OperationName.StartsWith("source ", StringComparison.Ordinal)).ToList();
-            if (request is null || sources.Count == 0)
+            if (request is not null && sources.Count > 0)
             {
-                continue;
+                reads.Add((all, byId, servers, request, sources));
             }
+        }
+
+        if (slowestPercent < 100 && reads.Count > 0)
+        {
+            var threshold = Stats.Percentile([.. reads.Select(r => r.Request.Duration.TotalMilliseconds)], 100 - slowestPercent);
+            reads = [.. reads.Where(r => r.Request.Duration.TotalMilliseconds >= threshold)];
+        }
+
+        foreach (var (all, byId, servers, request, sources) in reads)
+        {
 
             phases["before_sources"].Add((sources.Min(s => s.StartTimeUtc) - request.StartTimeUtc).TotalMilliseconds);
             phases["after_sources"].Add((End(request) - sources.Max(End)).TotalMilliseconds);
