@@ -290,6 +290,8 @@ internal static class Scenarios
             ["proxy_throughput_ratio"] = conditions.Ratio,
             ["proxy_routed_req_per_s"] = conditions.Routed,
             ["proxy_bare_req_per_s"] = conditions.Bare,
+            ["proxy_process_cpu_us_per_request_routed"] = conditions.RoutedCpuUs,
+            ["proxy_process_cpu_us_per_request_bare"] = conditions.BareCpuUs,
             ["proxy_throughput_ratio_one_patient"] = patient.Ratio,
             ["proxy_routed_req_per_s_one_patient"] = patient.Routed,
             ["proxy_bare_req_per_s_one_patient"] = patient.Bare,
@@ -297,7 +299,7 @@ internal static class Scenarios
 
         // The routed answer is parsed, checked, rewritten and serialised again; the bare one is streamed. A large answer
         // (a patient's conditions) and a small one (their Patient) separate the SDK's cost per resource from the route's own.
-        async Task<(double Ratio, double Routed, double Bare)> CompareAsync(string query, string label)
+        async Task<(double Ratio, double Routed, double Bare, double RoutedCpuUs, double BareCpuUs)> CompareAsync(string query, string label)
         {
             string Routed(int _) => $"/sources/{sources.Servers[0].Ods}/fhir{query}";
             string Bare(int _) => BenchGateway.BarePrefix + query;
@@ -314,10 +316,18 @@ internal static class Scenarios
             var ratios = new List<double>();
             var routedRates = new List<double>();
             var bareRates = new List<double>();
+            var routedCpu = new List<double>();
+            var bareCpu = new List<double>();
             for (var round = 0; round < plan.ProxyRounds; round++)
             {
+                // The whole process's CPU per request (client, source and gateway share it): the difference between the
+                // two routes is what the source route itself costs.
+                var cpuBefore = ProcessCpuMs();
                 var bare = await LoadDriver.RunAsync(client, Bare, BenchPlan.Clients, plan.LoadDuration / 2);
+                bareCpu.Add(1000 * (ProcessCpuMs() - cpuBefore) / Math.Max(1, bare.Requests));
+                cpuBefore = ProcessCpuMs();
                 var routed = await LoadDriver.RunAsync(client, Routed, BenchPlan.Clients, plan.LoadDuration / 2);
+                routedCpu.Add(1000 * (ProcessCpuMs() - cpuBefore) / Math.Max(1, routed.Requests));
                 if (routed.Failures > 0 || bare.Failures > 0)
                 {
                     throw new InvalidOperationException($"Proxy run failed requests: routed {routed.Failures}, bare {bare.Failures}");
@@ -326,10 +336,10 @@ internal static class Scenarios
                 ratios.Add(routed.PerSecond / bare.PerSecond);
                 routedRates.Add(routed.PerSecond);
                 bareRates.Add(bare.PerSecond);
-                results.Log($"proxy ({label}, {size / 1024} KB) round {round + 1}: routed {routed.PerSecond:0} req/s, bare {bare.PerSecond:0} req/s, ratio {routed.PerSecond / bare.PerSecond:0.00}");
+                results.Log($"proxy ({label}, {size / 1024} KB) round {round + 1}: routed {routed.PerSecond:0} req/s, bare {bare.PerSecond:0} req/s, ratio {routed.PerSecond / bare.PerSecond:0.00}; process CPU per request routed {routedCpu[^1]:0} µs, bare {bareCpu[^1]:0} µs");
             }
 
-            return (Stats.Median(ratios), Stats.Median(routedRates), Stats.Median(bareRates));
+            return (Stats.Median(ratios), Stats.Median(routedRates), Stats.Median(bareRates), Stats.Median(routedCpu), Stats.Median(bareCpu));
         }
     }
 
