@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 
 namespace WirralCareRecord.Gateway.SourceAnswers;
 
@@ -76,7 +77,7 @@ internal sealed class FactsScanner : IDisposable
     /// Reads the facts of the resource whose opening brace <paramref name="reader"/> is on, and holds them until disposed;
     /// returns their number for <see cref="Held"/>.
     /// </summary>
-    internal int ScanNext(ref System.Text.Json.Utf8JsonReader reader, RestrictedLabels labels)
+    internal int ScanNext(ref Utf8JsonReader reader, RestrictedLabels labels)
     {
         var number = _resourcesUsed;
         ResourceFacts.ScanAt(ref reader, NextResource(), labels, this);
@@ -137,7 +138,6 @@ internal sealed class FactsScanner : IDisposable
         }
         else if (Interlocked.Increment(ref _idleForAnswers) <= MaxIdleForAnswers)
         {
-            _forAnswer = false;
             IdleForAnswers.Enqueue(this);
         }
         else
