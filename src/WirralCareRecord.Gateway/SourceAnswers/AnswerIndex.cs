@@ -56,12 +56,7 @@ internal sealed class AnswerIndex
     /// <param name="labels">When given, each Bundle entry's facts are read in the same pass and held (<see cref="FactsOf"/>).</param>
     public static AnswerIndex Read(ReadOnlySequence<byte> answer, RestrictedLabels? labels = null)
     {
-        var index = new AnswerIndex();
-        if (labels is not null)
-        {
-            index._labels = labels;
-            index._facts = FactsScanner.RentForAnswer();
-        }
+        var index = new AnswerIndex { _labels = labels };
 
         var reader = new Utf8JsonReader(answer, new JsonReaderOptions { MaxDepth = 256 });
         try
@@ -72,7 +67,6 @@ internal sealed class AnswerIndex
                 return index;
             }
 
-            var entries = index.Entries;
             var entriesWellFormed = true;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -95,7 +89,7 @@ internal sealed class AnswerIndex
                 else if (reader.ValueTextEquals("entry"u8))
                 {
                     reader.Read();
-                    entriesWellFormed &= ReadEntries(ref reader, entries, index._facts, labels);
+                    entriesWellFormed &= index.ReadEntries(ref reader);
                 }
                 else
                 {
@@ -184,7 +178,7 @@ internal sealed class AnswerIndex
     }
 
     /// <summary>Returns false when <c>entry</c> is not a list of objects (which matters only if the answer is a Bundle).</summary>
-    private static bool ReadEntries(ref Utf8JsonReader reader, ChunkedList<EntrySlice> entries, FactsScanner? facts, RestrictedLabels? labels)
+    private bool ReadEntries(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -213,10 +207,12 @@ internal sealed class AnswerIndex
                     if (reader.TokenType == JsonTokenType.StartObject)
                     {
                         start = reader.TokenStartIndex;
-                        if (facts is not null)
+                        if (_labels is not null)
                         {
-                            // Reading the facts walks the resource to its closing brace, as skipping it would.
-                            factsNumber = facts.ScanNext(ref reader, labels!);
+                            // Reading the facts walks the resource to its closing brace, as skipping it would. The scanner
+                            // is rented at the first resource, so an answer without entries takes none.
+                            _facts ??= FactsScanner.RentForAnswer();
+                            factsNumber = _facts.ScanNext(ref reader, _labels);
                         }
                         else
                         {
@@ -259,7 +255,7 @@ internal sealed class AnswerIndex
             }
 
             // An entry without a resource (a batch-response failure, a deleted item) is counted by its status, not passed on.
-            entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrlStart, (int)(fullUrlEnd - fullUrlStart), factsNumber));
+            Entries.Add(new EntrySlice(start, start < 0 ? 0 : end - start, mode, status, fullUrlStart, (int)(fullUrlEnd - fullUrlStart), factsNumber));
         }
 
         return wellFormed;

@@ -31,16 +31,16 @@ internal sealed class FactsScanner : IDisposable
 
     private const int KeptCapacity = 64;
     private const int MaxKeptSeen = 4096;
-    private readonly List<ResourceFacts> _resources = [];
-    private readonly List<ResourceFacts> _contained = [];
     private readonly StringTable _values = new(512, 256);
+    private readonly FactsPool _resources;
+    private readonly FactsPool _contained;
     private HashSet<(string? Type, string? Id)> _seen = [];
-    private int _resourcesUsed;
-    private int _containedUsed;
     private bool _forAnswer;
 
     private FactsScanner()
     {
+        _resources = new FactsPool(_values);
+        _contained = new FactsPool(_values);
     }
 
     public static FactsScanner Rent()
@@ -70,7 +70,7 @@ internal sealed class FactsScanner : IDisposable
     public ResourceFacts Scan(ReadOnlySpan<byte> json, RestrictedLabels labels)
     {
         Reset();
-        return ResourceFacts.ScanInto(NextResource(), json, labels, this);
+        return ResourceFacts.ScanInto(_resources.Next(), json, labels, this);
     }
 
     /// <summary>
@@ -79,41 +79,19 @@ internal sealed class FactsScanner : IDisposable
     /// </summary>
     internal int ScanNext(ref Utf8JsonReader reader, RestrictedLabels labels)
     {
-        var number = _resourcesUsed;
-        ResourceFacts.ScanAt(ref reader, NextResource(), labels, this);
+        var number = _resources.Used;
+        ResourceFacts.ScanAt(ref reader, _resources.Next(), labels, this);
         return number;
     }
 
     /// <summary>The facts <see cref="ScanNext"/> read as number <paramref name="number"/>.</summary>
-    internal ResourceFacts Held(int number) => number < _resourcesUsed ? _resources[number] : throw new ArgumentOutOfRangeException(nameof(number));
-
-    private ResourceFacts NextResource()
-    {
-        if (_resourcesUsed == _resources.Count)
-        {
-            _resources.Add(new ResourceFacts { Values = _values });
-        }
-
-        var facts = _resources[_resourcesUsed++];
-        facts.Reset();
-        return facts;
-    }
+    internal ResourceFacts Held(int number) => _resources[number];
 
     /// <summary>The resources (type and id) this answer has given so far, so a repeat is kept once; emptied when disposed.</summary>
     public HashSet<(string? Type, string? Id)> Seen => _seen;
 
     /// <summary>Facts for the next contained resource of the one being scanned.</summary>
-    internal ResourceFacts NextContained()
-    {
-        if (_containedUsed == _contained.Count)
-        {
-            _contained.Add(new ResourceFacts { Values = _values });
-        }
-
-        var facts = _contained[_containedUsed++];
-        facts.Reset();
-        return facts;
-    }
+    internal ResourceFacts NextContained() => _contained.Next();
 
     public void Dispose()
     {
@@ -130,8 +108,8 @@ internal sealed class FactsScanner : IDisposable
 
         // A hostile answer (a resource of thousands of references or contained resources) must not leave the thread holding
         // lists sized for it.
-        TrimTo(_resources, _forAnswer ? KeptResources : 1, _forAnswer ? KeptCapacityPerResource : KeptCapacity);
-        TrimTo(_contained, KeptCapacity, KeptCapacity);
+        _resources.Trim(_forAnswer ? KeptResources : 1, _forAnswer ? KeptCapacityPerResource : KeptCapacity);
+        _contained.Trim(KeptCapacity, KeptCapacity);
         if (!_forAnswer)
         {
             _idle = this;
@@ -146,33 +124,63 @@ internal sealed class FactsScanner : IDisposable
         }
     }
 
-    private static void TrimTo(List<ResourceFacts> facts, int count, int capacity)
-    {
-        if (facts.Count > count)
-        {
-            facts.RemoveRange(count, facts.Count - count);
-            facts.Capacity = count;
-        }
-
-        foreach (var item in facts)
-        {
-            item.Trim(capacity);
-        }
-    }
-
     private void Reset()
     {
-        for (var i = 0; i < _resourcesUsed; i++)
+        _resources.Reset();
+        _contained.Reset();
+    }
+
+    /// <summary>
+    /// Facts objects handed out in turn and reused: <see cref="Used"/> of them hold facts now. Trimming looks only at the
+    /// ones used since the last trim (the rest were trimmed then), so giving back a scanner after a small answer is cheap.
+    /// </summary>
+    private sealed class FactsPool(StringTable values)
+    {
+        private readonly List<ResourceFacts> _items = [];
+        private int _touched;
+
+        public int Used { get; private set; }
+
+        public ResourceFacts this[int number] => number < Used ? _items[number] : throw new ArgumentOutOfRangeException(nameof(number));
+
+        public ResourceFacts Next()
         {
-            _resources[i].Reset();
+            if (Used == _items.Count)
+            {
+                _items.Add(new ResourceFacts { Values = values });
+            }
+
+            var facts = _items[Used++];
+            _touched = Math.Max(_touched, Used);
+            facts.Reset();
+            return facts;
         }
 
-        for (var i = 0; i < _containedUsed; i++)
+        public void Reset()
         {
-            _contained[i].Reset();
+            for (var i = 0; i < Used; i++)
+            {
+                _items[i].Reset();
+            }
+
+            Used = 0;
         }
 
-        _resourcesUsed = 0;
-        _containedUsed = 0;
+        /// <summary>Keeps at most <paramref name="count"/> objects, each with lists of at most <paramref name="capacity"/> items.</summary>
+        public void Trim(int count, int capacity)
+        {
+            for (var i = 0; i < Math.Min(_touched, _items.Count); i++)
+            {
+                _items[i].Trim(capacity);
+            }
+
+            if (_items.Count > count)
+            {
+                _items.RemoveRange(count, _items.Count - count);
+                _items.Capacity = count;
+            }
+
+            _touched = 0;
+        }
     }
 }
