@@ -9,8 +9,10 @@ if (args is [OutOfProcessGateway.ServeFlag, var spec])
     return await OutOfProcessGateway.ServeAsync(spec);
 }
 
-// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,smallrecord,gcmodes,audit,report,validation,sampling,locator,memory] [--gc-modes datas,datas_off,...] [--out folder] [--keep]
+// dotnet run -c Release --project tests/WirralCareRecord.Benchmarks -- [--quick] [--only fanout,merge,proxy,throughput,smallrecord,gcmodes,audit,report,validation,sampling,locator,memory] [--gc-modes datas,datas_off,...] [--gc-events] [--out folder] [--keep]
 var quick = args.Contains("--quick");
+// Counts the in-process gateway's collections by reason and its allocations outside gen 0 (the proxy scenario logs them).
+using var gcEvents = args.Contains("--gc-events") ? GcEvents.Instance = new GcEvents() : null;
 var only = Option("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var output = Option("--out") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "results");
 var plan = new BenchPlan(quick) { GcModes = Option("--gc-modes")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };

@@ -292,6 +292,8 @@ internal static class Scenarios
             ["proxy_bare_req_per_s"] = conditions.Bare,
             ["proxy_process_cpu_us_per_request_routed"] = conditions.RoutedCpuUs,
             ["proxy_process_cpu_us_per_request_bare"] = conditions.BareCpuUs,
+            ["proxy_process_allocated_kb_per_request_routed"] = conditions.RoutedKb,
+            ["proxy_process_allocated_kb_per_request_bare"] = conditions.BareKb,
             ["proxy_throughput_ratio_one_patient"] = patient.Ratio,
             ["proxy_routed_req_per_s_one_patient"] = patient.Routed,
             ["proxy_bare_req_per_s_one_patient"] = patient.Bare,
@@ -299,7 +301,7 @@ internal static class Scenarios
 
         // The routed answer is parsed, checked, rewritten and serialised again; the bare one is streamed. A large answer
         // (a patient's conditions) and a small one (their Patient) separate the SDK's cost per resource from the route's own.
-        async Task<(double Ratio, double Routed, double Bare, double RoutedCpuUs, double BareCpuUs)> CompareAsync(string query, string label)
+        async Task<(double Ratio, double Routed, double Bare, double RoutedCpuUs, double BareCpuUs, double RoutedKb, double BareKb)> CompareAsync(string query, string label)
         {
             string Routed(int _) => $"/sources/{sources.Servers[0].Ods}/fhir{query}";
             string Bare(int _) => BenchGateway.BarePrefix + query;
@@ -318,16 +320,31 @@ internal static class Scenarios
             var bareRates = new List<double>();
             var routedCpu = new List<double>();
             var bareCpu = new List<double>();
+            var routedKb = new List<double>();
+            var bareKb = new List<double>();
+            var routedGen2 = 0;
+            var bareGen2 = 0;
             for (var round = 0; round < plan.ProxyRounds; round++)
             {
-                // The whole process's CPU per request (client, source and gateway share it): the difference between the
-                // two routes is what the source route itself costs.
+                // The whole process's CPU and allocation per request (client, source and gateway share it): the difference
+                // between the two routes is what the source route itself costs.
+                LogGcEvents($"before round {round + 1}");
                 var cpuBefore = ProcessCpuMs();
+                var allocatedBefore = GC.GetTotalAllocatedBytes();
+                var gen2Before = GC.CollectionCount(2);
                 var bare = await LoadDriver.RunAsync(client, Bare, BenchPlan.Clients, plan.LoadDuration / 2);
                 bareCpu.Add(1000 * (ProcessCpuMs() - cpuBefore) / Math.Max(1, bare.Requests));
+                bareKb.Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1024.0 / Math.Max(1, bare.Requests));
+                bareGen2 += GC.CollectionCount(2) - gen2Before;
+                LogGcEvents($"round {round + 1}, bare route");
                 cpuBefore = ProcessCpuMs();
+                allocatedBefore = GC.GetTotalAllocatedBytes();
+                gen2Before = GC.CollectionCount(2);
                 var routed = await LoadDriver.RunAsync(client, Routed, BenchPlan.Clients, plan.LoadDuration / 2);
                 routedCpu.Add(1000 * (ProcessCpuMs() - cpuBefore) / Math.Max(1, routed.Requests));
+                routedKb.Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 1024.0 / Math.Max(1, routed.Requests));
+                routedGen2 += GC.CollectionCount(2) - gen2Before;
+                LogGcEvents($"round {round + 1}, source route");
                 if (routed.Failures > 0 || bare.Failures > 0)
                 {
                     throw new InvalidOperationException($"Proxy run failed requests: routed {routed.Failures}, bare {bare.Failures}");
@@ -336,10 +353,18 @@ internal static class Scenarios
                 ratios.Add(routed.PerSecond / bare.PerSecond);
                 routedRates.Add(routed.PerSecond);
                 bareRates.Add(bare.PerSecond);
-                results.Log($"proxy ({label}, {size / 1024} KB) round {round + 1}: routed {routed.PerSecond:0} req/s, bare {bare.PerSecond:0} req/s, ratio {routed.PerSecond / bare.PerSecond:0.00}; process CPU per request routed {routedCpu[^1]:0} µs, bare {bareCpu[^1]:0} µs");
+                results.Log($"proxy ({label}, {size / 1024} KB) round {round + 1}: routed {routed.PerSecond:0} req/s, bare {bare.PerSecond:0} req/s, ratio {routed.PerSecond / bare.PerSecond:0.00}; process CPU per request routed {routedCpu[^1]:0} µs, bare {bareCpu[^1]:0} µs; allocated per request routed {routedKb[^1]:0.0} KB, bare {bareKb[^1]:0.0} KB; gen 2 collections so far routed {routedGen2}, bare {bareGen2}");
             }
 
-            return (Stats.Median(ratios), Stats.Median(routedRates), Stats.Median(bareRates), Stats.Median(routedCpu), Stats.Median(bareCpu));
+            return (Stats.Median(ratios), Stats.Median(routedRates), Stats.Median(bareRates), Stats.Median(routedCpu), Stats.Median(bareCpu), Stats.Median(routedKb), Stats.Median(bareKb));
+
+            void LogGcEvents(string when)
+            {
+                foreach (var line in GcEvents.Instance?.TakeSummary() ?? [])
+                {
+                    results.Log($"  gc events ({label}, {when}): {line}");
+                }
+            }
         }
     }
 

@@ -43,6 +43,12 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
     private readonly Dictionary<(DateOnly Day, int Hour), OpenBlob> _open = [];
     private long _uses;
 
+    // A group commit's block grows past the large object heap's threshold with a few dozen events; one made per batch
+    // put a large array on that heap per append and brought on a gen 2 collection every second or so under load.
+    private ArrayBufferWriter<byte> _block = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _line = new(4096);
+    private readonly Utf8JsonWriter _json;
+
     public AuditLog(IBlobStores stores, AuditLogReader reader, IOptions<AuditOptions> options, GatewayTelemetry telemetry, TimeProvider time, ILogger<AuditLog> logger)
     {
         _store = stores[StorageContainer.Audit];
@@ -56,6 +62,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _json = new Utf8JsonWriter(_line);
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -96,6 +103,7 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
         // Drain: everything already queued is written before the instance goes.
         _queue.Writer.TryComplete();
         await _writer;
+        await _json.DisposeAsync();
     }
 
     private async Task WriteLoopAsync()
@@ -136,9 +144,9 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
     private async Task WriteHourAsync((DateOnly Day, int Hour) hour, List<Pending> events)
     {
         var next = 0;
-        var block = new ArrayBufferWriter<byte>();
-        var line = new ArrayBufferWriter<byte>(4096);
-        using var json = new Utf8JsonWriter(line);
+        var block = _block;
+        var line = _line;
+        var json = _json;
         while (next < events.Count)
         {
             if (!_open.TryGetValue(hour, out var blob) || blob.Appends >= _options.MaxAppendsPerBlob)
@@ -171,7 +179,17 @@ internal sealed partial class AuditLog : IAuditStore, IAsyncDisposable
             }
 
             var started = _time.GetTimestamp();
-            await Bounded(_store.AppendAsync(blob.Name, new BinaryData(block.WrittenMemory), CancellationToken.None));
+            try
+            {
+                await Bounded(_store.AppendAsync(blob.Name, new BinaryData(block.WrittenMemory), CancellationToken.None));
+            }
+            catch (TimeoutException)
+            {
+                // The abandoned append may still be reading the block: it keeps it, and later batches get a new one.
+                _block = new ArrayBufferWriter<byte>(64 * 1024);
+                throw;
+            }
+
             blob.LastHash = hash;
             blob.Appends++;
             _telemetry.RecordAuditAppend(next - first, _time.GetElapsedTime(started).TotalMilliseconds);
