@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime;
 using System.Text.Json;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Benchmarks;
 
@@ -249,12 +250,22 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
         Console.SetOut(Console.Error);
         var spec = JsonSerializer.Deserialize<GatewaySpec>(await File.ReadAllTextAsync(specPath))
             ?? throw new InvalidOperationException($"No gateway described in {specPath}.");
+        // Listening before the server starts, so the pool's first blocks are counted.
+        using var serverPool = new ServerPoolMeter();
         await using var gateway = await BenchGateway.StartAsync(spec.Sources, spec.Settings);
+        var sourcePool = gateway.Services.GetRequiredService<SourceBufferPool>();
         await protocol.WriteLineAsync($"READY {gateway.BaseUrl}");
         using var input = new StreamReader(Console.OpenStandardInput());
         while (await input.ReadLineAsync() is { } command && command.Trim() != "quit")
         {
-            await protocol.WriteLineAsync(Answer(command.Trim()));
+            var answer = Answer(command.Trim());
+            if (command.Trim() == "heap")
+            {
+                // What of the pinned object heap is whose: the gateway's source buffers and Kestrel's blocks.
+                answer += string.Create(CultureInfo.InvariantCulture, $" sourcepool={(sourcePool.RetainedBytes + sourcePool.HeldBytes) / 1048576.0:0}MB {serverPool.Describe()}");
+            }
+
+            await protocol.WriteLineAsync(answer);
         }
 
         await protocol.DisposeAsync();

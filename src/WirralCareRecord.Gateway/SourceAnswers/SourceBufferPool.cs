@@ -62,6 +62,9 @@ internal sealed class SourceBufferPool : IDisposable
 
     public long BudgetBytes => (long)_budgetBlocks * BlockSize;
 
+    /// <summary>Bytes of free blocks kept for reuse: with <see cref="HeldBytes"/>, what the pool has on the pinned object heap.</summary>
+    public long RetainedBytes => (long)Volatile.Read(ref _retained) * BlockSize;
+
     /// <summary>A block to read an answer into, once the budget has room for it.</summary>
     public async ValueTask<byte[]> RentForAnswerAsync(CancellationToken cancellationToken)
     {
