@@ -21,7 +21,7 @@ namespace WirralCareRecord.Benchmarks;
 public sealed class MergeFixture : IAsyncDisposable
 {
     // As the gateway's: its default budget, far above what one merge holds.
-    private static readonly SourceBufferPool Buffers = new(Options.Create(new FederationOptions()));
+    private static readonly SourceBufferPool Buffers = new(Options.Create(new FederationOptions()), TimeProvider.System);
     private readonly BenchSources _sources;
     private readonly FhirSourceClient _client;
     private readonly List<SourceGrant> _grants;

@@ -29,10 +29,17 @@ internal sealed class SourceBuffersFullException(long budget)
 /// Kept and written bytes count against the same budget but never wait (<see cref="Rent"/>): they belong to reads
 /// already under way, which must be able to finish and give their blocks back, or the waiting could never end.
 /// </para>
+/// <para>
+/// Free blocks no read needed for a whole <see cref="TrimInterval"/> are let go (<see cref="Trim"/>), as Kestrel's own
+/// pool does with its blocks: a burst's blocks would otherwise stay pinned for the life of the process.
+/// </para>
 /// </summary>
 internal sealed class SourceBufferPool : IDisposable
 {
     public const int BlockSize = 64 * 1024;
+
+    /// <summary>How often free blocks are looked at: one left unused for a whole interval goes (Kestrel's pool waits 10 s too).</summary>
+    public static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentQueue<byte[]> _free = new();
     // Woken when room comes back while readers wait; the room itself is the counter below, so the common path takes no lock.
@@ -40,21 +47,25 @@ internal sealed class SourceBufferPool : IDisposable
     private readonly int _budgetBlocks;
     private readonly TimeSpan _wait;
     private int _retained;
+    // The fewest free blocks seen since the last trim: that many were not needed for the whole interval.
+    private int _lowWater;
+    private readonly ITimer _trimTimer;
     // Blocks of budget not in use; below zero while kept and written bytes overdraw it.
     private int _room;
     private int _waiting;
     private long _held;
 
-    public SourceBufferPool(IOptions<FederationOptions> options)
-        : this(options.Value.MaxBufferedSourceBytes, options.Value.SourceBufferWait)
+    public SourceBufferPool(IOptions<FederationOptions> options, TimeProvider time)
+        : this(options.Value.MaxBufferedSourceBytes, options.Value.SourceBufferWait, time)
     {
     }
 
-    public SourceBufferPool(long budgetBytes, TimeSpan wait)
+    public SourceBufferPool(long budgetBytes, TimeSpan wait, TimeProvider? time = null)
     {
         _budgetBlocks = (int)Math.Min(int.MaxValue, Math.Max(1, budgetBytes / BlockSize));
         _room = _budgetBlocks;
         _wait = wait;
+        _trimTimer = (time ?? TimeProvider.System).CreateTimer(static pool => ((SourceBufferPool)pool!).Trim(), this, TrimInterval, TrimInterval);
     }
 
     /// <summary>Bytes held in rented buffers now: zero whenever no read is under way, or a buffer has leaked.</summary>
@@ -154,7 +165,15 @@ internal sealed class SourceBufferPool : IDisposable
     {
         if (_free.TryDequeue(out var block))
         {
-            Interlocked.Decrement(ref _retained);
+            var free = Interlocked.Decrement(ref _retained);
+            for (var low = Volatile.Read(ref _lowWater); free < low; low = Volatile.Read(ref _lowWater))
+            {
+                if (Interlocked.CompareExchange(ref _lowWater, free, low) == low)
+                {
+                    break;
+                }
+            }
+
             return block;
         }
 
@@ -164,5 +183,25 @@ internal sealed class SourceBufferPool : IDisposable
     // A block is exactly BlockSize; the shared pool's arrays for larger rents are powers of two from 128 KB up.
     private static int Units(byte[] array) => (int)(((long)array.Length + BlockSize - 1) / BlockSize);
 
-    public void Dispose() => _roomReturned.Dispose();
+    /// <summary>
+    /// Lets go of the free blocks that no read needed since the last trim, and starts counting again from what is left.
+    /// A block returned since then is kept until the next trim, so a block goes after one to two idle intervals.
+    /// </summary>
+    internal void Trim()
+    {
+        var unused = Math.Min(Interlocked.Exchange(ref _lowWater, int.MaxValue), Volatile.Read(ref _retained));
+        for (var i = 0; i < unused && _free.TryDequeue(out _); i++)
+        {
+            // No longer referenced: the pinned heap frees it at its next full collection.
+            Interlocked.Decrement(ref _retained);
+        }
+
+        Volatile.Write(ref _lowWater, Volatile.Read(ref _retained));
+    }
+
+    public void Dispose()
+    {
+        _trimTimer.Dispose();
+        _roomReturned.Dispose();
+    }
 }

@@ -182,6 +182,45 @@ public sealed class SourceBufferPoolTests
     }
 
     [Fact]
+    public void FreeBlocks_UnusedForAWholeInterval_AreLetGo_AndThoseReadsNeededAreKept()
+    {
+        var time = new ManualTimers();
+        using var pool = new SourceBufferPool(16 * Block, TimeSpan.Zero, time);
+        Assert.Equal(SourceBufferPool.TrimInterval, time.Period);
+        var burst = Enumerable.Range(0, 10).Select(_ => pool.Rent(Block)).ToList();
+        burst.ForEach(pool.Return);
+        Assert.Equal(10L * Block, pool.RetainedBytes);
+
+        // The first tick only starts counting: the burst's blocks were returned during this interval.
+        time.Tick();
+        Assert.Equal(10L * Block, pool.RetainedBytes);
+
+        // Four are needed during the next interval; the other six are not.
+        var busy = Enumerable.Range(0, 4).Select(_ => pool.Rent(Block)).ToList();
+        busy.ForEach(pool.Return);
+        time.Tick();
+        Assert.Equal(4L * Block, pool.RetainedBytes);
+
+        // Idle for a whole interval: the last go too, and the budget is untouched.
+        time.Tick();
+        Assert.Equal(0, pool.RetainedBytes);
+        Assert.Equal(0, pool.HeldBytes);
+        var again = Enumerable.Range(0, 16).Select(_ => pool.RentForAnswerAsync(CancellationToken.None).AsTask()).ToList();
+        Assert.All(again, read => Assert.True(read.IsCompletedSuccessfully));
+    }
+
+    [Fact]
+    public void DisposedPool_StopsItsTrimTimer()
+    {
+        var time = new ManualTimers();
+        var pool = new SourceBufferPool(16 * Block, TimeSpan.Zero, time);
+
+        pool.Dispose();
+
+        Assert.True(time.Disposed);
+    }
+
+    [Fact]
     public void BudgetTooSmallForAnAnswerAtTheCap_IsRefusedAtStartUp()
     {
         var options = new FederationOptions { MaxSourceResponseBytes = 32 * 1024 * 1024, MaxBufferedSourceBytes = 32 * 1024 * 1024 };
@@ -211,6 +250,38 @@ public sealed class SourceBufferPoolTests
         }
 
         return count;
+    }
+
+    /// <summary>A clock whose one timer fires only when the test says so.</summary>
+    private sealed class ManualTimers : TimeProvider
+    {
+        private TimerCallback? _callback;
+        private object? _state;
+
+        public TimeSpan Period { get; private set; }
+
+        public bool Disposed { get; private set; }
+
+        public void Tick() => _callback!(_state);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            (_callback, _state, Period) = (callback, state, period);
+            return new Handle(this);
+        }
+
+        private sealed class Handle(ManualTimers owner) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose() => owner.Disposed = true;
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 
     /// <summary>A body that comes in pieces of at most <paramref name="maxRead"/> bytes, as a slow or chunked source's does.</summary>
