@@ -210,6 +210,12 @@ internal static class Scenarios
             await gateway.CollectAsync();
             figures["gateway_working_set_after_full_gc_mb"] = gateway.WorkingSetMb();
             results.Log($"throughput: after a forced full collection, working set {figures["gateway_working_set_after_full_gc_mb"]:0} MB; {await gateway.HeapAsync()}");
+            // Idle for two of the source pool's trim intervals: what a gateway gives back once a busy spell is over.
+            var idle = (2 * Gateway.SourceAnswers.SourceBufferPool.TrimInterval) + TimeSpan.FromSeconds(1);
+            await Task.Delay(idle);
+            await gateway.CollectAsync();
+            figures["gateway_working_set_after_idle_mb"] = gateway.WorkingSetMb();
+            results.Log($"throughput: after {idle.TotalSeconds:0} s idle and a forced full collection, working set {figures["gateway_working_set_after_idle_mb"]:0} MB; {await gateway.HeapAsync()}");
             var soakSamples = sampler.Samples.Skip(soakStart).ToList();
             var fifth = Math.Max(1, soakSamples.Count / 5);
             figures["federated_reads_per_s"] = load.PerSecond;
