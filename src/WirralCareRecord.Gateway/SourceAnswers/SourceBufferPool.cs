@@ -65,7 +65,18 @@ internal sealed class SourceBufferPool : IDisposable
         _budgetBlocks = (int)Math.Min(int.MaxValue, Math.Max(1, budgetBytes / BlockSize));
         _room = _budgetBlocks;
         _wait = wait;
-        _trimTimer = (time ?? TimeProvider.System).CreateTimer(static pool => ((SourceBufferPool)pool!).Trim(), this, TrimInterval, TrimInterval);
+        // Held weakly, so the timer alone never keeps a pool (and its blocks) alive that nobody disposed.
+        _trimTimer = (time ?? TimeProvider.System).CreateTimer(
+            static state =>
+            {
+                if (((WeakReference<SourceBufferPool>)state!).TryGetTarget(out var pool))
+                {
+                    pool.Trim();
+                }
+            },
+            new WeakReference<SourceBufferPool>(this),
+            TrimInterval,
+            TrimInterval);
     }
 
     /// <summary>Bytes held in rented buffers now: zero whenever no read is under way, or a buffer has leaked.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.ComponentModel.DataAnnotations;
+using System.Runtime.CompilerServices;
 using WirralCareRecord.Gateway.Federation;
 using WirralCareRecord.Gateway.SourceAnswers;
 
@@ -218,6 +219,27 @@ public sealed class SourceBufferPoolTests
         pool.Dispose();
 
         Assert.True(time.Disposed);
+    }
+
+    [Fact]
+    public void PoolNobodyDisposed_IsNotKeptAliveByItsTrimTimer()
+    {
+        var pool = Abandoned();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(pool.TryGetTarget(out _));
+    }
+
+    // Made in its own frame, so no local of the test's keeps the pool alive.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference<SourceBufferPool> Abandoned()
+    {
+        var pool = new SourceBufferPool(16 * Block, TimeSpan.Zero, TimeProvider.System);
+        pool.Return(pool.Rent(Block));
+        return new WeakReference<SourceBufferPool>(pool);
     }
 
     [Fact]
