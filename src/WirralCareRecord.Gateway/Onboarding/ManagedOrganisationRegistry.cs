@@ -17,8 +17,10 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     private readonly IBlobStore _store;
     private readonly ILogger<ManagedOrganisationRegistry> _logger;
     private readonly SourceConnectionRule _urls;
-    private readonly SemaphoreSlim _refreshGate = new(1, 1);
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    // One change or poll at a time on this instance. A poll that read the registry just before this instance's own
+    // change was stored would otherwise publish that older registry after it: a suspension made here would be undone
+    // here until the next poll noticed.
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile Loaded _loaded;
     private CancellationTokenSource _changed = new();
 
@@ -48,15 +50,15 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     /// <param name="beforeWrite">Runs once the change is judged and before it is stored (the audit); its failure stops the write.</param>
     public async Task<RegistrySnapshot> UpdateAsync(Func<RegistrySnapshot, RegistrySnapshot> change, Func<RegistrySnapshot, Task>? beforeWrite, CancellationToken cancellationToken)
     {
-        // One writer per instance: changes here queue rather than race, so only other instances can cause a retry.
-        await _writeGate.WaitAsync(cancellationToken);
+        // Changes here queue rather than race, so only other instances can cause a retry.
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             return await UpdateOnceAsync(change, beforeWrite, cancellationToken);
         }
         finally
         {
-            _writeGate.Release();
+            _gate.Release();
         }
     }
 
@@ -89,7 +91,7 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     /// <summary>Picks up changes made by other instances; cheap when nothing changed (one ETag request).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        await _refreshGate.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             var etag = await _store.GetETagAsync(BlobName, cancellationToken);
@@ -101,7 +103,7 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
         }
         finally
         {
-            _refreshGate.Release();
+            _gate.Release();
         }
     }
 
@@ -159,8 +161,7 @@ internal sealed partial class ManagedOrganisationRegistry : IOrganisationRegistr
     public void Dispose()
     {
         _changed.Dispose();
-        _refreshGate.Dispose();
-        _writeGate.Dispose();
+        _gate.Dispose();
     }
 
     private sealed record Loaded(RegistrySnapshot Snapshot, string? ETag);

@@ -95,6 +95,29 @@ public abstract class RegistryStorageContract : IDisposable
     }
 
     [Fact]
+    public async Task A_poll_that_read_before_this_instance_changed_the_registry_never_publishes_the_older_one_after_it()
+    {
+        var store = new HeldRead(await CreateStoreAsync());
+        using var a = Instance(store, SeedFile());
+        using var b = Instance(store, null);
+        // Another instance's change, so that a's next poll reads the registry.
+        await b.UpdateAsync(r => Rename(r, "N85001", "Riverside Medical Centre"), null, default);
+
+        // a's poll has read that registry and is held with it in hand while a makes its own change.
+        store.HoldNextRead();
+        var poll = a.RefreshAsync(default);
+        await store.Holding.Task;
+        var change = a.UpdateAsync(r => Rename(r, "N85001", "Riverside Surgery"), null, default);
+        await Task.WhenAny(change, Task.Delay(500));
+        store.Release();
+        await Task.WhenAll(poll, change);
+
+        Assert.Equal("Riverside Surgery", a.Current.Find("N85001")!.Name);
+        await a.RefreshAsync(default);
+        Assert.Equal("Riverside Surgery", a.Current.Find("N85001")!.Name);
+    }
+
+    [Fact]
     public async Task A_refusal_inside_a_change_stores_nothing()
     {
         var store = await CreateStoreAsync();
@@ -112,6 +135,45 @@ public abstract class RegistryStorageContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
+}
+
+/// <summary>A store whose next read, once asked for, returns what it read only when the test releases it.</summary>
+internal sealed class HeldRead(IBlobStore inner) : IBlobStore
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _armed;
+
+    /// <summary>Completes once the held read has read the blob and is waiting.</summary>
+    public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void HoldNextRead() => Volatile.Write(ref _armed, 1);
+
+    public void Release() => _release.TrySetResult();
+
+    public async Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken)
+    {
+        var blob = await inner.ReadAsync(name, cancellationToken);
+        if (Interlocked.Exchange(ref _armed, 0) == 1)
+        {
+            Holding.TrySetResult();
+            await _release.Task;
+        }
+
+        return blob;
+    }
+
+    public Task<string?> GetETagAsync(string name, CancellationToken cancellationToken) => inner.GetETagAsync(name, cancellationToken);
+
+    public Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken) =>
+        inner.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
+
+    public Task AppendAsync(string name, BinaryData content, CancellationToken cancellationToken) => inner.AppendAsync(name, content, cancellationToken);
+
+    public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
+
+    public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
+
+    public Task ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
 }
 
 public sealed class LocalRegistryStorageTests : RegistryStorageContract
