@@ -29,6 +29,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private readonly string _environment;
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly Lock _starting = new();
 
     /// <param name="services">Test-only replacements, applied after the gateway's own registrations.</param>
     public GatewayHost(
@@ -157,7 +158,15 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public HttpClient CreateClient(string? token)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        HttpClient client;
+        // WebApplicationFactory starts its server on first use without a lock: clients made at once from several threads
+        // each started a gateway of their own, with its own registry, so a change made through one reached the others
+        // only by polling storage.
+        lock (_starting)
+        {
+            client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        }
+
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
