@@ -253,19 +253,12 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
         // Listening before the server starts, so the pool's first blocks are counted.
         using var serverPool = new ServerPoolMeter();
         await using var gateway = await BenchGateway.StartAsync(spec.Sources, spec.Settings);
-        var sourcePool = gateway.Services.GetRequiredService<SourceBufferPool>();
+        var pinned = new PinnedOwners(gateway.Services.GetRequiredService<SourceBufferPool>(), serverPool);
         await protocol.WriteLineAsync($"READY {gateway.BaseUrl}");
         using var input = new StreamReader(Console.OpenStandardInput());
         while (await input.ReadLineAsync() is { } command && command.Trim() != "quit")
         {
-            var answer = Answer(command.Trim());
-            if (command.Trim() == "heap")
-            {
-                // What of the pinned object heap is whose: the gateway's source buffers and Kestrel's blocks.
-                answer += string.Create(CultureInfo.InvariantCulture, $" sourcepool={(sourcePool.RetainedBytes + sourcePool.HeldBytes) / 1048576.0:0}MB {serverPool.Describe()}");
-            }
-
-            await protocol.WriteLineAsync(answer);
+            await protocol.WriteLineAsync(Answer(command.Trim(), pinned));
         }
 
         await protocol.DisposeAsync();
@@ -287,7 +280,7 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
         return " " + string.Join(' ', found);
     }
 
-    private static string Answer(string command)
+    private static string Answer(string command, PinnedOwners pinned)
     {
         switch (command)
         {
@@ -314,7 +307,7 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
                 {
                     ("heap", info.HeapSizeBytes), ("committed", info.TotalCommittedBytes), ("fragmented", info.FragmentedBytes),
                     ("loh", info.GenerationInfo[3].SizeAfterBytes), ("poh", info.GenerationInfo[4].SizeAfterBytes),
-                }.Select(p => $"{p.Name}={p.Bytes / 1048576.0:0}MB")) + ResidentKinds();
+                }.Select(p => $"{p.Name}={p.Bytes / 1048576.0:0}MB")) + ResidentKinds() + pinned.Describe();
             case "gcinfo":
                 var config = GC.GetConfigurationVariables();
                 return string.Join(' ', new[] { "ServerGC", "GCDynamicAdaptationMode", "GCHeapHardLimit" }
@@ -323,6 +316,14 @@ internal sealed class OutOfProcessGateway : IAsyncDisposable
                 return $"unknown command '{command}'";
         }
     }
+}
+
+/// <summary>What of the pinned object heap is whose: the gateway's source buffers and Kestrel's blocks.</summary>
+internal sealed record PinnedOwners(SourceBufferPool Sources, ServerPoolMeter Server)
+{
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $" sourcepool={(Sources.RetainedBytes + Sources.HeldBytes) / 1048576.0:0}MB {Server.Describe()}");
 }
 
 /// <summary>A gateway process's collections and the time its threads were paused for them, so far.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Hl7.Fhir.Model;
 using WirralCareRecord.Gateway.Audit;
+using WirralCareRecord.Gateway.SourceAnswers;
 
 namespace WirralCareRecord.Benchmarks;
 
@@ -211,7 +212,7 @@ internal static class Scenarios
             figures["gateway_working_set_after_full_gc_mb"] = gateway.WorkingSetMb();
             results.Log($"throughput: after a forced full collection, working set {figures["gateway_working_set_after_full_gc_mb"]:0} MB; {await gateway.HeapAsync()}");
             // Idle for two of the source pool's trim intervals: what a gateway gives back once a busy spell is over.
-            var idle = (2 * Gateway.SourceAnswers.SourceBufferPool.TrimInterval) + TimeSpan.FromSeconds(1);
+            var idle = (2 * SourceBufferPool.TrimInterval) + TimeSpan.FromSeconds(1);
             await Task.Delay(idle);
             await gateway.CollectAsync();
             figures["gateway_working_set_after_idle_mb"] = gateway.WorkingSetMb();

@@ -200,7 +200,7 @@ internal sealed class SourceBufferPool : IDisposable
     /// </summary>
     internal void Trim()
     {
-        var unused = Math.Min(Interlocked.Exchange(ref _lowWater, int.MaxValue), Volatile.Read(ref _retained));
+        var unused = Math.Min(Volatile.Read(ref _lowWater), Volatile.Read(ref _retained));
         for (var i = 0; i < unused && _free.TryDequeue(out _); i++)
         {
             // No longer referenced: the pinned heap frees it at its next full collection.

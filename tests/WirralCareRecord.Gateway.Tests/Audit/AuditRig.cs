@@ -109,7 +109,7 @@ internal sealed class FixedRegistry(IReadOnlyList<Organisation> organisations) :
 /// A blob store that counts appends and can hold them (to let concurrent events queue up behind one) or fail them (storage
 /// down), passing everything else through.
 /// </summary>
-internal sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore
+internal sealed class ObservedBlobStore(IBlobStore inner) : DelegatingBlobStore(inner)
 {
     private int _appends;
 
@@ -124,7 +124,7 @@ internal sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore
     /// <summary>While set, every write fails with it.</summary>
     public Exception? Failure { get; set; }
 
-    public async Task AppendAsync(string name, BinaryData content, CancellationToken cancellationToken)
+    public override async Task AppendAsync(string name, BinaryData content, CancellationToken cancellationToken)
     {
         if (Hold is { } hold)
         {
@@ -138,19 +138,11 @@ internal sealed class ObservedBlobStore(IBlobStore inner) : IBlobStore
         }
 
         Interlocked.Increment(ref _appends);
-        await inner.AppendAsync(name, content, cancellationToken);
+        await base.AppendAsync(name, content, cancellationToken);
     }
 
-    public Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken) =>
-        Failure is { } failure ? Task.FromException<string>(failure) : inner.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
+    public override Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken) =>
+        Failure is { } failure ? Task.FromException<string>(failure) : base.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
 
-    public Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken) => inner.ReadAsync(name, cancellationToken);
-
-    public Task<string?> GetETagAsync(string name, CancellationToken cancellationToken) => inner.GetETagAsync(name, cancellationToken);
-
-    public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
-
-    public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
-
-    public Task ProbeAsync(CancellationToken cancellationToken) => Failure is { } failure ? Task.FromException(failure) : inner.ProbeAsync(cancellationToken);
+    public override Task ProbeAsync(CancellationToken cancellationToken) => Failure is { } failure ? Task.FromException(failure) : base.ProbeAsync(cancellationToken);
 }

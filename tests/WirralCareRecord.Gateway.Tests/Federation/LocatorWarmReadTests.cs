@@ -86,32 +86,22 @@ public sealed class LocatorWarmReadTests
     }
 
     /// <summary>Counts what reaches storage; everything else is the real local store's.</summary>
-    private sealed class CountingStore(IBlobStore inner) : IBlobStore
+    private sealed class CountingStore(IBlobStore inner) : DelegatingBlobStore(inner)
     {
         public int Reads { get; private set; }
 
         public int Writes { get; private set; }
 
-        public Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken)
+        public override Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken)
         {
             Reads++;
-            return inner.ReadAsync(name, cancellationToken);
+            return base.ReadAsync(name, cancellationToken);
         }
 
-        public Task<string?> GetETagAsync(string name, CancellationToken cancellationToken) => inner.GetETagAsync(name, cancellationToken);
-
-        public Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken)
+        public override Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken)
         {
             Writes++;
-            return inner.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
+            return base.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
         }
-
-        public Task AppendAsync(string name, BinaryData content, CancellationToken cancellationToken) => inner.AppendAsync(name, content, cancellationToken);
-
-        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
-
-        public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
-
-        public Task ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
     }
 }

@@ -138,7 +138,7 @@ public abstract class RegistryStorageContract : IDisposable
 }
 
 /// <summary>A store whose next read, once asked for, returns what it read only when the test releases it.</summary>
-internal sealed class HeldRead(IBlobStore inner) : IBlobStore
+internal sealed class HeldRead(IBlobStore inner) : DelegatingBlobStore(inner)
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _armed;
@@ -150,9 +150,9 @@ internal sealed class HeldRead(IBlobStore inner) : IBlobStore
 
     public void Release() => _release.TrySetResult();
 
-    public async Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken)
+    public override async Task<StoredBlob?> ReadAsync(string name, CancellationToken cancellationToken)
     {
-        var blob = await inner.ReadAsync(name, cancellationToken);
+        var blob = await base.ReadAsync(name, cancellationToken);
         if (Interlocked.Exchange(ref _armed, 0) == 1)
         {
             Holding.TrySetResult();
@@ -161,19 +161,6 @@ internal sealed class HeldRead(IBlobStore inner) : IBlobStore
 
         return blob;
     }
-
-    public Task<string?> GetETagAsync(string name, CancellationToken cancellationToken) => inner.GetETagAsync(name, cancellationToken);
-
-    public Task<string> WriteAsync(string name, BinaryData content, string? expectedETag, string contentType, CancellationToken cancellationToken) =>
-        inner.WriteAsync(name, content, expectedETag, contentType, cancellationToken);
-
-    public Task AppendAsync(string name, BinaryData content, CancellationToken cancellationToken) => inner.AppendAsync(name, content, cancellationToken);
-
-    public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) => inner.ListAsync(prefix, cancellationToken);
-
-    public Task<Stream?> OpenReadAsync(string name, CancellationToken cancellationToken) => inner.OpenReadAsync(name, cancellationToken);
-
-    public Task ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
 }
 
 public sealed class LocalRegistryStorageTests : RegistryStorageContract
