@@ -267,9 +267,15 @@ public sealed class BrowserSession(IBrowserContext context, IPage page, string g
     /// <summary>Clicks a submit button and waits for the page the form leads to.</summary>
     public async Task SubmitAsync(string selector)
     {
-        // Playwright's click waits for the navigation it starts to commit; then wait for the new page to load.
+        // Playwright's click waits for the navigation it starts to commit; then wait for the new page to load. Twice in
+        // CI (sign-in's redirect) the load event was never reported although the network then went idle, and the wait
+        // ran out after 30 s: network idle, which follows load, ends the wait too.
         await Page.ClickAsync(selector);
-        await Page.WaitForLoadStateAsync(LoadState.Load);
+        var load = Page.WaitForLoadStateAsync(LoadState.Load);
+        var idle = Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        var first = await Task.WhenAny(load, idle);
+        _ = (first == load ? idle : load).ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        await first;
     }
 
     public async Task ScreenshotAsync(string name)
